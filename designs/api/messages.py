@@ -1,0 +1,135 @@
+"""`POST /api/threads/messages`: one conversation turn, answered as JSON or as an SSE stream.
+
+An async view, so a client waiting for its run holds no thread. The synchronous part (auth,
+parsing, validation, storing) runs in one `sync_to_async` call before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions as drf_exceptions
+
+from designs.auth import authenticate_key
+from designs.errors import ApiError, error_response, flatten_detail
+from designs.models import Message, Run
+from designs.payloads import context_usage, iso, message_payload
+from designs.serializers import MessageInputSerializer
+from designs.services.turns import Turn, turn_accept
+from designs.streaming import sse_body, wait_for_end
+from workers.providers import catalog
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@csrf_exempt
+async def thread_messages(request: HttpRequest, thread_id: str | None = None) -> HttpResponse:
+    if request.method != "POST":
+        return error_response("Method not allowed", 405)
+    try:
+        turn = await sync_to_async(_accept)(request, thread_id)
+    except ApiError as exc:
+        return error_response(exc.detail, exc.status)
+    except drf_exceptions.APIException as exc:
+        return error_response(str(exc.detail), exc.status_code)
+    if turn.run is None:
+        return JsonResponse(await sync_to_async(_saved_only_response)(turn))
+    run_id = str(turn.run.id)
+    if turn.stream:
+        return StreamingHttpResponse(sse_body(run_id), content_type="text/event-stream", headers=SSE_HEADERS)
+    end = await wait_for_end(run_id)
+    return await sync_to_async(_final_response)(run_id, end)
+
+
+def _accept(request: HttpRequest, thread_id: str | None) -> Turn:
+    caller = authenticate_key(request.headers.get("X-API-Key"))
+    data, uploads = _parse_body(request)
+    if thread_id is not None:
+        data["thread_id"] = thread_id
+    serializer = MessageInputSerializer(data=data)
+    if not serializer.is_valid():
+        raise ApiError("; ".join(flatten_detail(serializer.errors)))
+    base_url = request.build_absolute_uri("/").rstrip("/")
+    return turn_accept(project=caller.project, data=dict(serializer.validated_data), uploads=uploads,
+                       base_url=base_url)
+
+
+def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list]]:
+    """One normaliser for JSON, urlencoded and multipart bodies."""
+    content_type = request.content_type or ""
+    try:
+        if content_type == "application/json":
+            return _json_body(request.body), {}
+        if content_type in FORM_TYPES:
+            data = {key: request.POST.getlist(key)[-1] for key in request.POST}
+            return data, {key: request.FILES.getlist(key) for key in request.FILES}
+        if not request.body:
+            return {}, {}
+    except RequestDataTooBig as exc:
+        raise ApiError("Request body is over the configured limit", 413) from exc
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise ApiError(f"Malformed request body: {exc}") from exc
+    raise ApiError(f"Unsupported Content-Type '{content_type}': send JSON, urlencoded or multipart", 415)
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(f"Malformed JSON body: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ApiError("The JSON body must be an object")
+    return data
+
+
+def _envelope(message_fields: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """The superset shape: the final message's fields at top level and as messages[-1]."""
+    body = {"message": "Message added successfully", **message_fields, **extra}
+    body["messages"] = [{**message_fields, **extra}]
+    return body
+
+
+def _saved_only_response(turn: Turn) -> dict[str, Any]:
+    message = turn.user_message
+    fields = message_payload(message, "")
+    extra = {"thread_id": str(turn.thread.id), "assistant_id": str(turn.thread.assistant_id),
+             "timestamp": iso(message.created_at), "generated_media": [], "tool_calls": None}
+    return _envelope(fields, extra)
+
+
+def _final_response(run_id: str, end: dict[str, Any]) -> HttpResponse:
+    run = Run.objects.select_related("thread").get(id=run_id)
+    if run.status == Run.Status.FAILED:
+        return error_response(f"Run {run_id} failed: {run.error}", 502)
+    if not run.is_finished:
+        return error_response(f"{end.get('error') or 'Run did not finish'}; follow it at "
+                              f"/api/threads/{run.thread_id}/runs/{run_id}/events", 504)
+    message = Message.objects.filter(run=run, role=Message.Role.ASSISTANT).order_by("-seq").first()
+    fields = message_payload(message, run.public_base_url)
+    llm = catalog.find_llm(run.llm_provider, run.llm_model)
+    extra = {
+        "thread_id": str(run.thread_id),
+        "assistant_id": str(run.assistant_id),
+        "run_id": run_id,
+        "tool_calls": None,
+        "reasoning": None,
+        "memory_operation_id": None,
+        "retrieved_memories": None,
+        "retrieved_files": None,
+        "timestamp": iso(message.created_at if message else timezone.now()),
+        "images_generated": run.images_generated,
+        "cost_usd": end.get("cost_usd"),
+    }
+    body = _envelope(fields, extra)
+    body["context_usage"] = context_usage(run, llm.context_limit if llm else 0)
+    return JsonResponse(body)

@@ -1,0 +1,46 @@
+"""Attach to a run's event stream (replay + tail), and cancel a run."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from designs import events
+from designs.api.base import ProjectApiView
+from designs.api.messages import SSE_HEADERS
+from designs.auth import authenticate_key
+from designs.errors import ApiError, error_response
+from designs.models import Run
+from designs.services.runs import run_cancel, run_get
+from designs.streaming import sse_body
+
+
+def _authorized_run(request: HttpRequest, thread_id: str, run_id: str) -> Run:
+    caller = authenticate_key(request.headers.get("X-API-Key"))
+    return run_get(project=caller.project, thread_id=thread_id, run_id=run_id)
+
+
+async def run_events(request: HttpRequest, thread_id, run_id) -> HttpResponse:
+    """SSE: every event after Last-Event-ID (or ?after=), then live until the run ends."""
+    if request.method != "GET":
+        return error_response("Method not allowed", 405)
+    try:
+        after = events.parse_event_id(request.headers.get("Last-Event-ID") or request.GET.get("after"))
+        run = await sync_to_async(_authorized_run)(request, str(thread_id), str(run_id))
+    except events.MalformedEventId as exc:
+        return error_response(str(exc), 400)
+    except ApiError as exc:
+        return error_response(exc.detail, exc.status)
+    except drf_exceptions.APIException as exc:
+        return error_response(str(exc.detail), exc.status_code)
+    return StreamingHttpResponse(sse_body(str(run.id), after), content_type="text/event-stream", headers=SSE_HEADERS)
+
+
+class RunCancelApi(ProjectApiView):
+    def post(self, request: Request, thread_id: str, run_id: str) -> Response:
+        run = run_get(project=self.project, thread_id=thread_id, run_id=run_id)
+        run_cancel(run=run)
+        return Response({"thread_id": str(thread_id), "run_id": str(run_id), "cancelled": True})

@@ -1,0 +1,45 @@
+"""Refuse oversized API bodies before anything reads them.
+
+Sync and async capable, so an async view stays async under ASGI (a sync-only middleware
+would push every request through a thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
+
+from designs.errors import error_response
+
+
+def _refusal(request: HttpRequest) -> HttpResponse | None:
+    if not request.path.startswith("/api/"):
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return error_response("Malformed Content-Length header", 400)
+    limit = settings.EASEL_MAX_REQUEST_BYTES
+    if length > limit:
+        return error_response(f"Request body of {length} bytes is over the limit of {limit} bytes", 413)
+    return None
+
+
+@sync_and_async_middleware
+def api_request_limit(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return _refusal(request) or await get_response(request)
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:
+            return _refusal(request) or get_response(request)
+
+    return middleware

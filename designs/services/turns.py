@@ -1,0 +1,194 @@
+"""Accepting a conversation turn: store the user's message, decide what will run, start it.
+
+Generation never runs here: the run is queued and started after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from designs import events
+from designs.errors import ApiError
+from designs.models import Document, Message, Project, Run, Thread
+from designs.services.documents import document_create
+from designs.services.image_config import validate_image_config
+from designs.services.images import read_upload
+from designs.services.threads import (
+    assistant_default,
+    assistant_get,
+    next_message_seq,
+    thread_create,
+    thread_get,
+)
+from workers.providers import registry
+
+logger = logging.getLogger(__name__)
+
+DIRECT_UPLOAD_FIELDS = ("input_image",)
+UNSUPPORTED_UPLOAD_FIELDS = ("input_last_frame", "input_video", "input_references", "audio_file")
+
+
+@dataclass
+class Turn:
+    """What `turn_accept` decided: the stored user message and, unless send_to_llm=false, a run."""
+
+    thread: Thread
+    user_message: Message
+    run: Run | None
+    stream: bool
+    attachments: list[Document] = field(default_factory=list)
+
+
+def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, list], base_url: str) -> Turn:
+    """Validate and store one turn; ApiError for anything wrong, with nothing written."""
+    operation = data.get("operation") or "chat"
+    _check_uploads(operation, uploads)
+    content = data.get("content") or ""
+    has_input = bool(uploads.get("input_image") or uploads.get("files"))
+    if not content.strip() and not has_input:
+        raise ApiError("content: may not be empty")
+    plan = _plan(data, operation, uploads)
+    images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
+    with transaction.atomic():
+        thread = _thread_for(project, data)
+        if plan is not None:
+            _check_idle(thread)
+        user_message = Message.objects.create(
+            project=project,
+            thread=thread,
+            role=Message.Role.USER,
+            content=content,
+            metadata=data.get("metadata") or {},
+            seq=next_message_seq(thread),
+        )
+        attachments = [
+            document_create(
+                project=project, data=raw, facts=facts, thread=thread, message=user_message,
+                operation=Document.Operation.UPLOAD, original_filename=getattr(upload, "name", None),
+            )
+            for name, items in images.items()
+            for upload, (raw, facts) in zip(uploads[name], items, strict=True)
+        ]
+        if attachments:
+            user_message.metadata = {**user_message.metadata, "attachment_ids": [str(d.id) for d in attachments]}
+            user_message.save(update_fields=["metadata"])
+        run = _run_create(project, thread, user_message, data, plan, base_url) if plan else None
+        if run is not None:
+            transaction.on_commit(lambda: _start(run))
+    return Turn(thread, user_message, run, bool(data.get("stream")), attachments)
+
+
+def _check_uploads(operation: str, uploads: dict[str, list]) -> None:
+    for name in UNSUPPORTED_UPLOAD_FIELDS:
+        if uploads.get(name):
+            raise ApiError(f"{name}: uploads of this kind are not supported by Easel")
+    if uploads.get("input_image") and operation != "generate_image":
+        raise ApiError("input_image is only allowed with operation=generate_image")
+    if len(uploads.get("input_image") or []) > 1:
+        raise ApiError("input_image: send one image")
+    unknown = set(uploads) - {"input_image", "files", *UNSUPPORTED_UPLOAD_FIELDS}
+    if unknown:
+        raise ApiError(f"Unexpected file field(s): {', '.join(sorted(unknown))}")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    llm: registry.Choice | None
+    image: registry.Choice | None
+    image_config: dict[str, Any]
+
+
+def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list]) -> _Plan | None:
+    """Resolve providers and validate image_config; None when no run is wanted."""
+    if not data.get("send_to_llm", True) and operation == "chat":
+        return None
+    try:
+        llm = registry.resolve_llm(data.get("llm_provider"), data.get("model_name")) if operation == "chat" else None
+        wants_images = operation == "generate_image" or data.get("image_generation") == "auto"
+        image, entry = (None, None)
+        if wants_images:
+            image, entry = registry.resolve_image_model(
+                data.get("image_model_provider"), data.get("image_model_name")
+            )
+    except registry.ProviderChoiceError as exc:
+        raise ApiError(str(exc)) from exc
+    config: dict[str, Any] = {}
+    if entry is not None:
+        config = validate_image_config(data.get("image_config") or {}, entry)
+        has_reference = uploads.get("input_image") or uploads.get("files")
+        if has_reference and not entry.supports_vision:
+            raise ApiError(f"image_model_vision_required: {entry.key} cannot take input images")
+    elif data.get("image_config"):
+        raise ApiError("image_config needs image_generation=auto or operation=generate_image")
+    return _Plan(llm, image, config)
+
+
+def _thread_for(project: Project, data: dict[str, Any]) -> Thread:
+    if data.get("thread_id"):
+        return thread_get(project=project, thread_id=data["thread_id"], for_update=True)
+    if data.get("assistant_id"):
+        assistant = assistant_get(project=project, assistant_id=data["assistant_id"])
+    else:
+        assistant = assistant_default(project=project)
+    return thread_create(project=project, assistant=assistant)
+
+
+def _check_idle(thread: Thread) -> None:
+    active = Run.objects.filter(thread=thread, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).first()
+    if active is not None:
+        raise ApiError(
+            f"Thread {thread.id} already has a run in progress ({active.id}); wait for it to end or cancel it",
+            409,
+        )
+
+
+def _run_create(
+    project: Project, thread: Thread, user_message: Message, data: dict[str, Any], plan: _Plan, base_url: str
+) -> Run:
+    run = Run.objects.create(
+        project=project,
+        thread=thread,
+        assistant=thread.assistant,
+        user_message=user_message,
+        operation=data.get("operation") or "chat",
+        llm_provider=plan.llm.provider if plan.llm else "",
+        llm_model=plan.llm.model if plan.llm else "",
+        image_generation=plan.image is not None,
+        image_provider=plan.image.provider if plan.image else "",
+        image_model=plan.image.model if plan.image else "",
+        image_config=plan.image_config,
+        fallback=bool((plan.llm and plan.llm.fallback) or (plan.image and plan.image.fallback)),
+        params={
+            "system_prompt": data.get("system_prompt"),
+            "tools": data.get("tools"),
+            "openrouter": data.get("openrouter"),
+            "thinking": data.get("thinking"),
+            "json_output": data.get("json_output", False),
+        },
+        public_base_url=base_url,
+    )
+    user_message.run = run
+    user_message.save(update_fields=["run"])
+    return run
+
+
+def _start(run: Run) -> None:
+    """After commit: the first event (so a stream shows the thread at once), then the work."""
+    from workers.dispatch import enqueue_run
+
+    events.get_log().append(
+        str(run.id),
+        {
+            "type": "user_message",
+            "thread_id": str(run.thread_id),
+            "assistant_id": str(run.assistant_id),
+            "run_id": str(run.id),
+            "message_id": str(run.user_message_id),
+            "content": run.user_message.content,
+        },
+    )
+    enqueue_run(str(run.id))

@@ -1,0 +1,208 @@
+"""Easel settings: one module, every value from the environment (see .env.example).
+
+Features switch on because their configuration is present: REDIS_URL turns on the Celery
+worker topology and Redis event logs; DATABASE_URL picks the database; AWS_STORAGE_BUCKET_NAME
+picks S3 storage. With none of them, Easel runs embedded: SQLite, files on disk, generation in
+the web process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+VAR_DIR = Path(env("EASEL_VAR_DIR", default=str(BASE_DIR / "var")))
+# `make run` writes var/secret_key once, so a development install needs no configuration.
+_secret_file = VAR_DIR / "secret_key"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or (
+    _secret_file.read_text().strip() if _secret_file.exists() else ""
+)
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (make run creates var/secret_key for you).")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+    "designs",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "designs.middleware.api_request_limit",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+ASGI_APPLICATION = "project.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'easel.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the generation threads write; IMMEDIATE
+    # transactions take the write lock up front instead of failing half-way with "locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(env("EASEL_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Request limits -------------------------------------------------------------------------
+EASEL_MAX_REQUEST_BYTES = env.int("EASEL_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
+EASEL_MAX_UPLOAD_BYTES = env.int("EASEL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
+EASEL_MAX_IMAGE_PIXELS = env.int("EASEL_MAX_IMAGE_PIXELS", default=40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("EASEL_MAX_FORM_BYTES", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Redis, Celery, Channels ----------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+EASEL_EXECUTION = "celery" if REDIS_URL else "embedded"
+EASEL_EMBEDDED_WORKERS = env.int("EASEL_EMBEDDED_WORKERS", default=16)
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+EASEL_RUN_TIME_LIMIT = env.int("EASEL_RUN_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = EASEL_RUN_TIME_LIMIT + 30
+CELERY_TASK_SOFT_TIME_LIMIT = EASEL_RUN_TIME_LIMIT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Must exceed the task time limit, or a live task is handed to a second worker.
+    "visibility_timeout": env.int("EASEL_VISIBILITY_TIMEOUT", default=EASEL_RUN_TIME_LIMIT + 300),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Runs and events ------------------------------------------------------------------------
+EASEL_EVENT_LOG_TTL = env.int("EASEL_EVENT_LOG_TTL", default=24 * 3600)
+EASEL_RUN_WAIT_TIMEOUT = env.int("EASEL_RUN_WAIT_TIMEOUT", default=EASEL_RUN_TIME_LIMIT + 30)
+EASEL_SSE_KEEPALIVE = env.float("EASEL_SSE_KEEPALIVE", default=15.0)
+EASEL_MAX_TOOL_ROUNDS = env.int("EASEL_MAX_TOOL_ROUNDS", default=4)
+
+# --- Media URLs -----------------------------------------------------------------------------
+EASEL_PUBLIC_URL = env("EASEL_PUBLIC_URL", default="")
+EASEL_MEDIA_URL_TTL = env.int("EASEL_MEDIA_URL_TTL", default=7 * 24 * 3600)
+
+# --- Providers ------------------------------------------------------------------------------
+EASEL_LOCAL_FALLBACK = env.bool("EASEL_LOCAL_FALLBACK", default=False)
+EASEL_LOCAL_STREAM_DELAY = env.float("EASEL_LOCAL_STREAM_DELAY", default=0.02)
+EASEL_DEFAULT_LLM = env("EASEL_DEFAULT_LLM", default="")  # "provider/model"; empty: first configured
+EASEL_DEFAULT_IMAGE_MODEL = env("EASEL_DEFAULT_IMAGE_MODEL", default="")
+EASEL_PROVIDER_CONNECT_TIMEOUT = env.float("EASEL_PROVIDER_CONNECT_TIMEOUT", default=10.0)
+EASEL_PROVIDER_READ_TIMEOUT = env.float("EASEL_PROVIDER_READ_TIMEOUT", default=120.0)
+EASEL_PROVIDER_MAX_RETRIES = env.int("EASEL_PROVIDER_MAX_RETRIES", default=2)
+EASEL_PROVIDERS = {
+    "openai": {
+        "key_setting": "OPENAI_API_KEY",
+        "api_key": env("OPENAI_API_KEY", default=""),
+        "base_url": env("OPENAI_BASE_URL", default="https://api.openai.com/v1"),
+    },
+    "openrouter": {
+        "key_setting": "OPENROUTER_API_KEY",
+        "api_key": env("OPENROUTER_API_KEY", default=""),
+        "base_url": env("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1"),
+    },
+    "anthropic": {
+        "key_setting": "ANTHROPIC_API_KEY",
+        "api_key": env("ANTHROPIC_API_KEY", default=""),
+        "base_url": env("ANTHROPIC_BASE_URL", default="https://api.anthropic.com"),
+    },
+    "google": {
+        "key_setting": "GOOGLE_API_KEY",
+        "api_key": env("GOOGLE_API_KEY", default="") or env("GEMINI_API_KEY", default=""),
+        "base_url": env("GOOGLE_BASE_URL", default="https://generativelanguage.googleapis.com"),
+    },
+}
+
+# --- Django REST framework ------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["designs.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "designs.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("EASEL_LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx2": {"level": "WARNING"}, "httpcore2": {"level": "WARNING"}},
+}

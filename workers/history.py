@@ -1,0 +1,74 @@
+"""The conversation an LLM sees for a run: system prompt, an image note, and the thread so far."""
+
+from __future__ import annotations
+
+import json
+
+from designs.models import Document, Message, Run
+from workers.providers.base import ChatMessage, ToolCall
+from workers.providers.local_agent import IMAGE_NOTE_MARKER
+
+MAX_HISTORY_MESSAGES = 60
+IMAGE_TOOL_GUIDE = (
+    "You can create and edit images with the generate_image tool. Call it only when the user asks "
+    "for an image or for a change to one. To edit an image, pass its document_id as "
+    "input_image_document_id; when the user says 'it' they mean the latest image."
+)
+
+
+def conversation(run: Run) -> tuple[ChatMessage, ...]:
+    """Oldest first. Only finished turns and this run's own tool round-trips are included."""
+    system = run.params.get("system_prompt") or run.assistant.system_prompt or ""
+    prelude = [ChatMessage(role="system", content=system)] if system else []
+    if run.image_generation:
+        prelude.append(ChatMessage(role="system", content=_image_note(run)))
+    rows = list(
+        Message.objects.filter(thread_id=run.thread_id)
+        .exclude(status__in=[Message.Status.FAILED, Message.Status.CANCELLED])
+        .order_by("-seq")[:MAX_HISTORY_MESSAGES]
+    )
+    rows.reverse()
+    return (*prelude, *(_chat_message(m, run) for m in rows))
+
+
+def _image_note(run: Run) -> str:
+    documents = Document.objects.filter(thread_id=run.thread_id, project_id=run.project_id).order_by("created_at")
+    lines = [IMAGE_TOOL_GUIDE]
+    if documents:
+        lines.append(f"{IMAGE_NOTE_MARKER}, oldest first (document_id: how it was made):")
+        lines += [f"- {d.id}: {d.operation} \u2014 {(d.prompt or d.filename)[:200]}" for d in documents]
+    return "\n".join(lines)
+
+
+def _chat_message(message: Message, run: Run) -> ChatMessage:
+    metadata = message.metadata or {}
+    if message.role == Message.Role.TOOL:
+        return ChatMessage(
+            role="tool", content=message.content or "", tool_call_id=metadata.get("tool_call_id"),
+            name=metadata.get("tool_name"),
+        )
+    if message.role == Message.Role.ASSISTANT:
+        calls = tuple(ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
+                      for c in metadata.get("tool_calls") or [])
+        return ChatMessage(role="assistant", content=message.content or "", tool_calls=calls)
+    images: tuple[tuple[str, bytes], ...] = ()
+    if message.id == run.user_message_id and metadata.get("attachment_ids"):
+        images = tuple(_attachment_bytes(message, metadata["attachment_ids"]))
+    return ChatMessage(role="user", content=message.content or "", images=images)
+
+
+def _attachment_bytes(message: Message, ids: list[str]) -> list[tuple[str, bytes]]:
+    out = []
+    for document in Document.objects.filter(project_id=message.project_id, id__in=ids):
+        with document.file.open("rb") as handle:
+            out.append((document.mime_type, handle.read()))
+    return out
+
+
+def tool_call_dicts(calls: list[ToolCall]) -> list[dict]:
+    return [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in calls]
+
+
+def tool_result_json(result: dict) -> str:
+    return json.dumps(result, separators=(",", ":"))

@@ -1,0 +1,154 @@
+"""Generation: claim a run, talk to the LLM (and the image tool), persist, emit events.
+
+Safe to call twice for the same run: only a QUEUED run is claimed. Every way out ends the run
+with exactly one terminal event (run_ended, run_failed or run_cancelled).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models import F
+from django.utils import timezone
+
+from designs.models import Document, Message, Run
+from workers import history
+from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
+from workers.providers import registry
+from workers.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+    ToolCallReady,
+    ToolCallStarted,
+    Usage,
+)
+from workers.run_context import RunCancelled, RunContext
+
+logger = logging.getLogger(__name__)
+
+
+def run_generation(run_id: str) -> None:
+    """Execute one run to its end. A run that is not QUEUED (done, cancelled, taken) is left alone."""
+    claimed = Run.objects.filter(id=run_id, status=Run.Status.QUEUED).update(
+        status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        logger.info("run %s is not queued; nothing to do", run_id)
+        return
+    run = Run.objects.select_related("thread", "assistant", "project", "user_message").get(id=run_id)
+    ctx = RunContext(run)
+    provider, model = _reply_model(run)
+    if run.fallback:
+        logger.warning("run %s uses the local engines (EASEL_LOCAL_FALLBACK)", run_id)
+    try:
+        if run.operation == Run.Operation.GENERATE_IMAGE:
+            _direct_image(ctx)
+        else:
+            _chat(ctx)
+    except RunCancelled:
+        ctx.cancel(model_provider=provider, model_name=model)
+    except ToolError as exc:  # direct mode has no LLM to read a tool error back
+        ctx.fail(str(exc), "invalid_request", model_provider=provider, model_name=model)
+    except ProviderError as exc:
+        logger.warning("run %s failed: %s (%s)", run_id, exc.message, exc.kind)
+        ctx.fail(exc.message, exc.kind, model_provider=provider, model_name=model)
+    except Exception:
+        logger.exception("run %s crashed", run_id)
+        ctx.fail("Internal error while generating; the server log has details", "internal",
+                 model_provider=provider, model_name=model)
+    else:
+        ctx.complete(model_provider=provider, model_name=model)
+
+
+def _reply_model(run: Run) -> tuple[str, str]:
+    if run.operation == Run.Operation.GENERATE_IMAGE:
+        return run.image_provider, run.image_model
+    return run.llm_provider, run.llm_model
+
+
+def _chat(ctx: RunContext) -> None:
+    """LLM turns, with tool round-trips, until the model answers without calling a tool."""
+    run = ctx.run
+    llm = registry.llm_provider(run.llm_provider)
+    tool = ImageTool(ctx) if run.image_generation else None
+    messages = history.conversation(run)
+    max_rounds = _max_rounds()
+    for round_number in range(max_rounds + 1):
+        # The last round offers no tools, so a model that keeps calling them must answer.
+        offer_tools = tool is not None and round_number < max_rounds
+        request = ChatRequest(
+            model=run.llm_model, messages=messages, tools=(TOOL_SCHEMA,) if offer_tools else (),
+            system=next((m.content for m in messages if m.role == "system"), None),
+            extra={k: v for k, v in run.params.items() if k in ("openrouter", "thinking") and v},
+        )
+        calls = _stream_step(ctx, llm, request)
+        if not calls:
+            return
+        messages = (*messages, *_tool_round(ctx, tool, calls))
+
+
+def _max_rounds() -> int:
+    from django.conf import settings
+
+    return settings.EASEL_MAX_TOOL_ROUNDS
+
+
+def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
+    calls: list[ToolCall] = []
+    for event in llm.stream(request, cancelled=ctx.cancelled):
+        ctx.raise_if_cancelled()
+        if isinstance(event, TextDelta):
+            ctx.add_text(event.text)
+        elif isinstance(event, ToolCallStarted):
+            ctx.emit("tool_call_start", tool_call_id=event.id, name=event.name, hosted=event.name == TOOL_NAME)
+        elif isinstance(event, ToolCallReady):
+            calls.append(event.call)
+            ctx.emit("tool_call_ready", hosted=event.call.name == TOOL_NAME,
+                     tool_call=history.tool_call_dicts([event.call])[0])
+        elif isinstance(event, Usage):
+            ctx.add_usage(event.input_tokens, event.output_tokens)
+    ctx.raise_if_cancelled()
+    return calls
+
+
+def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) -> list[ChatMessage]:
+    """Run the calls, persist the round-trip in the thread, and return it for the next LLM step."""
+    run = ctx.run
+    stub = _save_message(ctx, role=Message.Role.ASSISTANT, content="",
+                         metadata={"run_id": str(run.id), "tool_calls": history.tool_call_dicts(calls)})
+    out: list[ChatMessage] = [ChatMessage(role="assistant", content="", tool_calls=tuple(calls))]
+    for call in calls:
+        if tool is not None and call.name == TOOL_NAME:
+            result = tool.call(call)
+        else:
+            result = {"status": "error", "error": f"Unknown tool '{call.name}'"}
+        content = history.tool_result_json(result)
+        _save_message(ctx, role=Message.Role.TOOL, content=content,
+                      metadata={"run_id": str(run.id), "tool_call_id": call.id, "tool_name": call.name,
+                                "parent_message_id": str(stub.id)})
+        out.append(ChatMessage(role="tool", content=content, tool_call_id=call.id, name=call.name))
+    return out
+
+
+def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -> Message:
+    from designs.services.threads import next_message_seq
+
+    run = ctx.run
+    return Message.objects.create(
+        project_id=run.project_id, thread_id=run.thread_id, run=run, role=role, content=content,
+        metadata=metadata, seq=next_message_seq(run.thread),
+        model_provider=run.llm_provider if role == Message.Role.ASSISTANT else None,
+        model_name=run.llm_model if role == Message.Role.ASSISTANT else None,
+    )
+
+
+def _direct_image(ctx: RunContext) -> None:
+    """operation=generate_image: the user's text goes straight to the image model, no LLM."""
+    run = ctx.run
+    attachment_ids = (run.user_message.metadata or {}).get("attachment_ids") or []
+    parent = Document.objects.filter(project_id=run.project_id, id__in=attachment_ids).first()
+    ImageTool(ctx).generate(prompt=run.user_message.content or "", parent=parent, tool_call_id="direct")

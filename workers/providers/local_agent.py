@@ -1,0 +1,157 @@
+"""The local LLM: a small rule-based agent for offline development and tests.
+
+It behaves like a tool-calling chat model: when the user asks for a picture it calls
+`generate_image`; when the user asks to change a picture it calls it with
+`input_image_document_id` (an id written in the message, else the thread's latest image, which
+it reads from the same system note a real LLM gets); otherwise it answers in text. Replies
+stream in word-sized chunks. Deterministic: the same conversation gives the same output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import ClassVar
+
+from workers.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    Finished,
+    LLMEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallReady,
+    ToolCallStarted,
+    Usage,
+)
+
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+IMAGE_NOTE_MARKER = "Images in this thread"
+_PICTURE_NOUNS = r"image|picture|photo|drawing|illustration|painting|sketch|render|logo|icon|poster|wallpaper|artwork|banner|portrait"
+_MAKE_VERBS = r"generate|create|make|produce|design|give me|show me|render|draw|paint|sketch|illustrate"
+_EDIT_WORDS = (
+    r"\bedit\b|\bmake (it|the|them|this|that)\b|\bchange\b|\badd\b|\bremove\b|\bturn (it|the)\b|"
+    r"\brecolou?r\b|\bdarker\b|\bbrighter\b|\binstead\b|\bmodify\b|\badjust\b|\breplace\b|\bflip\b|"
+    r"\bmirror\b|\brotate\b|\bblur\b|\bgr[ae]yscale\b|\bblack and white\b|\brefine\b"
+)
+_ASPECTS = (("square", "1:1"), ("landscape", "16:9"), ("wide", "16:9"), ("portrait", "9:16"), ("tall", "9:16"))
+
+
+def _wants_new_image(text: str) -> bool:
+    lowered = text.lower()
+    if re.search(rf"\b(draw|paint|sketch|illustrate)\b", lowered):
+        return True
+    return bool(re.search(rf"\b({_MAKE_VERBS})\b", lowered) and re.search(rf"\b({_PICTURE_NOUNS})s?\b", lowered))
+
+
+def _wants_edit(text: str) -> bool:
+    return bool(re.search(_EDIT_WORDS, text.lower()))
+
+
+def _known_images(messages: tuple[ChatMessage, ...]) -> list[str]:
+    """Image ids the conversation knows, oldest first: the system note, then tool results."""
+    ids: list[str] = []
+    for message in messages:
+        if message.role == "system" and IMAGE_NOTE_MARKER in message.content:
+            ids += [m.group(0) for line in message.content.splitlines() if (m := UUID_RE.search(line))]
+        elif message.role == "tool":
+            try:
+                result = json.loads(message.content)
+            except ValueError:
+                continue
+            if isinstance(result, dict) and result.get("document_id"):
+                ids.append(str(result["document_id"]))
+    return list(dict.fromkeys(ids))
+
+
+def _clean_prompt(text: str) -> str:
+    """The user's words minus ids and instructions meant for the tool plumbing."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept = [s for s in sentences if "document_id" not in s and "input_image" not in s]
+    cleaned = UUID_RE.sub("", " ".join(kept) or text)
+    return re.sub(r"\s+", " ", cleaned).strip(" .") or text.strip()
+
+
+class LocalAgent:
+    name: ClassVar[str] = "local"
+
+    def __init__(self, settings: object | None = None, *, chunk_delay: float | None = None) -> None:
+        if chunk_delay is None:
+            from django.conf import settings as django_settings
+
+            chunk_delay = django_settings.EASEL_LOCAL_STREAM_DELAY
+        self.chunk_delay = chunk_delay
+
+    def stream(
+        self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False
+    ) -> Iterator[LLMEvent]:
+        """Yield a tool call or a streamed text answer, then usage and one Finished."""
+        input_tokens = sum(len(m.content) for m in request.messages) // 4 + 1
+        call = self._tool_call(request)
+        if call is not None:
+            yield ToolCallStarted(call.id, call.name)
+            yield ToolCallReady(call)
+            yield Usage(input_tokens, len(call.arguments) // 4 + 1)
+            yield Finished("tool_calls")
+            return
+        text = self._answer(request.messages)
+        for chunk in re.findall(r"\S+\s*", text):
+            if cancelled():
+                break
+            if self.chunk_delay:
+                time.sleep(self.chunk_delay)
+            yield TextDelta(chunk)
+        yield Usage(input_tokens, len(text) // 4 + 1)
+        yield Finished("stop")
+
+    def _tool_call(self, request: ChatRequest) -> ToolCall | None:
+        last = request.messages[-1] if request.messages else None
+        offers_tool = any(t.get("function", {}).get("name") == "generate_image" for t in request.tools)
+        if last is None or last.role != "user" or not offers_tool:
+            return None
+        text = last.content
+        known = _known_images(request.messages)
+        explicit = UUID_RE.search(text)
+        asks_for_new = bool(re.search(r"\b(new|another|different)\b", text.lower()))
+        arguments: dict[str, str] = {"prompt": _clean_prompt(text)}
+        if explicit:
+            # Passed through even if unknown: the tool, not the agent, decides what is valid.
+            arguments["input_image_document_id"] = explicit.group(0)
+        elif known and _wants_edit(text) and not asks_for_new:
+            arguments["input_image_document_id"] = known[-1]
+        elif not _wants_new_image(text):
+            return None
+        for word, ratio in _ASPECTS:
+            if re.search(rf"\b{word}\b", text.lower()):
+                arguments["aspect_ratio"] = ratio
+                break
+        digest = hashlib.sha256(repr([(m.role, m.content) for m in request.messages]).encode()).hexdigest()
+        return ToolCall(id=f"call_{digest[:24]}", name="generate_image", arguments=json.dumps(arguments))
+
+    def _answer(self, messages: tuple[ChatMessage, ...]) -> str:
+        last = messages[-1] if messages else ChatMessage(role="user", content="")
+        if last.role == "tool":
+            return self._caption(last.content)
+        return (
+            "I'm Easel's local development agent. I can draw pictures and edit them: "
+            "try \u201cdraw a tiny red robot watering a sunflower\u201d, then \u201cmake it blue\u201d. "
+            f"You said: \u201c{last.content.strip()[:200]}\u201d."
+        )
+
+    @staticmethod
+    def _caption(result_text: str) -> str:
+        try:
+            result = json.loads(result_text)
+        except ValueError:
+            result = {}
+        if not isinstance(result, dict) or result.get("status") != "success":
+            error = result.get("error") if isinstance(result, dict) else None
+            return f"I couldn't make that image: {error or 'the image tool failed'}."
+        verb = "edited the image" if result.get("input_image_document_id") else "made the image"
+        return (
+            f"Here it is: I {verb} for \u201c{result.get('prompt', '')}\u201d. "
+            f"Its document_id is {result.get('document_id')}; tell me what to change."
+        )

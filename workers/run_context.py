@@ -1,0 +1,159 @@
+"""One run's state while it executes: events out, text and images gathered, final write."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from designs import events
+from designs.media import media_payload
+from designs.models import Document, Message, Run
+from designs.payloads import context_usage
+from designs.services.threads import next_message_seq
+from workers.providers import catalog
+
+HEARTBEAT_EVERY = timedelta(seconds=5)
+CANCEL_CHECK_EVERY = 0.2
+
+
+class RunCancelled(Exception):
+    pass
+
+
+class RunContext:
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.log = events.get_log()
+        self.text = ""
+        self.documents: list[Document] = []
+        self._last_heartbeat = timezone.now()
+        self._cancel_checked_at = 0.0
+        self._cancelled = False
+
+    # --- events -----------------------------------------------------------------------------
+    def emit(self, type: str, **fields: Any) -> None:
+        run = self.run
+        self.log.append(
+            str(run.id),
+            {"type": type, "thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id),
+             "run_id": str(run.id), **fields},
+        )
+        self.heartbeat()
+
+    def add_text(self, delta: str) -> None:
+        if not delta:
+            return
+        self.text += delta
+        self.emit("content_streaming", content=delta, accumulated_content=self.text)
+
+    def add_usage(self, input_tokens: int, output_tokens: int) -> None:
+        self.run.input_tokens += input_tokens
+        self.run.output_tokens += output_tokens
+
+    def add_document(self, document: Document, tool_call_id: str | None) -> dict[str, Any]:
+        self.documents.append(document)
+        media = media_payload(document, self.run.public_base_url)
+        self.emit("media_generated", tool_call_id=tool_call_id, media=media)
+        return media
+
+    # --- liveness and cancellation ------------------------------------------------------------
+    def heartbeat(self) -> None:
+        now = timezone.now()
+        if now - self._last_heartbeat >= HEARTBEAT_EVERY:
+            Run.objects.filter(id=self.run.id).update(heartbeat_at=now)
+            self._last_heartbeat = now
+
+    def cancelled(self) -> bool:
+        """Cheap to call often: the log is asked at most every CANCEL_CHECK_EVERY seconds."""
+        if self._cancelled:
+            return True
+        now = time.monotonic()
+        if now - self._cancel_checked_at >= CANCEL_CHECK_EVERY:
+            self._cancel_checked_at = now
+            self._cancelled = self.log.cancel_requested(str(self.run.id))
+        return self._cancelled
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled():
+            raise RunCancelled()
+
+    # --- endings ------------------------------------------------------------------------------
+    def complete(self, *, model_provider: str, model_name: str) -> None:
+        """Store the assistant's reply and emit run_ended, once: only a RUNNING run completes."""
+        message = self._finish(Run.Status.COMPLETED, Message.Status.COMPLETED, model_provider, model_name)
+        if message is None:
+            return
+        run = self.run
+        llm = catalog.find_llm(run.llm_provider, run.llm_model)
+        image_model = catalog.find_image_model(run.image_provider, run.image_model)
+        cost = catalog.estimate_cost(
+            llm=llm, input_tokens=run.input_tokens, output_tokens=run.output_tokens,
+            image_model=image_model, images=len(self.documents),
+        )
+        self.emit(
+            "run_ended",
+            status="completed",
+            message_id=str(message.id),
+            content=self.text,
+            final_content=self.text,
+            model_provider=model_provider,
+            model_name=model_name,
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            total_tokens=run.total_tokens,
+            cached_input_tokens=0,
+            cache_write_input_tokens=0,
+            images_generated=len(self.documents),
+            cost_usd=cost,
+            memory_operation_id=None,
+            generated_media=[media_payload(d, run.public_base_url) for d in self.documents],
+            context_usage=context_usage(run, llm.context_limit if llm else 0),
+        )
+
+    def fail(self, error: str, kind: str, *, model_provider: str, model_name: str) -> None:
+        message = self._finish(Run.Status.FAILED, Message.Status.FAILED, model_provider, model_name, error)
+        if message is not None:
+            self.emit("run_failed", error=error, error_kind=kind, message_id=str(message.id))
+
+    def cancel(self, *, model_provider: str, model_name: str) -> None:
+        message = self._finish(Run.Status.CANCELLED, Message.Status.CANCELLED, model_provider, model_name)
+        if message is not None:
+            self.emit("run_cancelled", message_id=str(message.id), content=self.text)
+
+    def _finish(
+        self, status: str, message_status: str, model_provider: str, model_name: str, error: str = ""
+    ) -> Message | None:
+        run = self.run
+        with transaction.atomic():
+            claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING).update(
+                status=status,
+                finished_at=timezone.now(),
+                input_tokens=run.input_tokens,
+                output_tokens=run.output_tokens,
+                images_generated=F("images_generated") + len(self.documents),
+                error=error,
+            )
+            if not claimed:
+                return None  # someone else (cancel, the sweeper) already ended this run
+            message = Message.objects.create(
+                project_id=run.project_id,
+                thread_id=run.thread_id,
+                run=run,
+                role=Message.Role.ASSISTANT,
+                content=self.text,
+                status=message_status,
+                model_provider=model_provider,
+                model_name=model_name,
+                input_tokens=run.input_tokens,
+                output_tokens=run.output_tokens,
+                metadata={"run_id": str(run.id), **({"error": error} if error else {})},
+                seq=next_message_seq(run.thread),
+            )
+            Document.objects.filter(id__in=[d.id for d in self.documents]).update(message=message)
+        run.status = status
+        return message
