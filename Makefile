@@ -1,0 +1,49 @@
+# Easel. Two commands on a fresh machine: `make run` (the service) and `make test` (the suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test up worker bench lint migrate clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Easel needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+var/secret_key:
+	@mkdir -p var
+	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+# run: the embedded topology. SQLite under var/, images under var/media, generation in the
+# web process, and the local engines standing in for any provider without a key.
+run: $(VENV)/.runtime var/secret_key
+	$(BIN)/python manage.py migrate --noinput -v 0
+	@EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/python manage.py easel_demo
+	EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/uvicorn project.asgi:application \
+		--host 127.0.0.1 --port $(PORT)
+
+# up: the production topology (web, worker, beat) with honcho, against REDIS_URL and DATABASE_URL.
+up: $(VENV)/.runtime var/secret_key
+	@test -n "$$REDIS_URL" || (echo "make up needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/honcho start -f Procfile
+
+test: $(VENV)/.dev
+	@bash scripts/test-prerequisites.sh
+	DJANGO_SECRET_KEY=test-secret-key $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,38 @@
+"""Shared fixtures: real Redis, live Easel servers in both topologies, SDK clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.processes import LiveEasel, RedisServer
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def embedded_easel(tmp_path_factory) -> Iterator[LiveEasel]:
+    """`make run`'s topology: SQLite (or the suite's PostgreSQL), generation in the web process."""
+    live = LiveEasel(tmp_path_factory.mktemp("embedded"))
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_easel(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
+    """The production topology: a Celery worker process runs generation, events go via Redis."""
+    live = LiveEasel(tmp_path_factory.mktemp("celery"), env_overrides={"REDIS_URL": redis_server.url}, workers=1)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(params=["embedded", "celery"])
+def easel(request) -> LiveEasel:
+    """Each test that takes `easel` runs once per topology: one code path, two deployments."""
+    return request.getfixturevalue(f"{request.param}_easel")

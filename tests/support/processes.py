@@ -1,0 +1,178 @@
+"""Real processes for tests: a Redis server, a live Easel web server, Celery workers.
+
+Each runs from this checkout with its own temporary directory, database and port, and is
+stopped at the end, so tests see exactly what a deployment would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} not ready after {timeout} s")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, nothing kept on disk."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed; run `make test` (it installs it)")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._ping, 10, "redis-server")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def _database_url(workdir: Path) -> str:
+    """A fresh database for one live server: PostgreSQL when the suite runs on it, else SQLite."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{workdir / 'easel.sqlite3'}"
+    import psycopg
+
+    name = f"easel_live_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+@dataclass
+class LiveEasel:
+    """`manage.py migrate`, two projects' keys, and uvicorn serving project.asgi on a free port."""
+
+    workdir: Path
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    workers: int = 0
+
+    def __post_init__(self) -> None:
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            "DJANGO_SECRET_KEY": "live-test-secret-" + uuid.uuid4().hex,
+            "EASEL_VAR_DIR": str(self.workdir),
+            "DATABASE_URL": _database_url(self.workdir),
+            "EASEL_LOCAL_FALLBACK": "1",
+            "EASEL_LOCAL_STREAM_DELAY": "0.002",
+            "PYTHONUNBUFFERED": "1",
+            **self.env_overrides,
+        }
+        self.env.pop("DJANGO_DEBUG", None)
+        self._processes: list[subprocess.Popen] = []
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.api_key = self.create_api_key("alpha")
+        self.other_api_key = self.create_api_key("bravo")
+        self.log_path = self.workdir / "web.log"
+        self.web = self._spawn(
+            [str(BIN / "uvicorn"), "project.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
+             "--no-access-log"],
+            self.log_path,
+        )
+        wait_for(self._healthy, 30, "Easel web server")
+        for index in range(self.workers):
+            self.start_worker(f"w{index}")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api"
+
+    def manage(self, *args: str) -> str:
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def create_api_key(self, project: str) -> str:
+        return self.manage("create_api_key", project).strip().splitlines()[-1]
+
+    def start_worker(self, name: str, *extra: str) -> subprocess.Popen:
+        return self._spawn(
+            [str(BIN / "celery"), "-A", "project", "worker", "--loglevel", "INFO", "-n", f"{name}@%h",
+             "--concurrency", "2", "--without-gossip", "--without-mingle", *extra],
+            self.workdir / f"worker-{name}.log",
+        )
+
+    def _spawn(self, command: list[str], log: Path) -> subprocess.Popen:
+        handle = open(log, "ab")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self._processes.append(process)
+        return process
+
+    def _healthy(self) -> bool:
+        if self.web.poll() is not None:
+            raise RuntimeError(f"web server exited:\n{self.log_path.read_text()[-3000:]}")
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-5000:] for p in sorted(self.workdir.glob("*.log")))
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            stop_process(process)
