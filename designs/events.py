@@ -49,13 +49,16 @@ def id_key(event_id: str) -> tuple[int, int]:
 
 
 class EventLog(Protocol):
-    def append(self, run_id: str, event: Event) -> str:
-        """Append one event (sync; called from generation code). Returns its id."""
+    """Named streams of events. A run's events go to its own stream and, as copies, to its
+    thread's and its project's streams, which the websocket feeds follow."""
 
-    def entries(self, run_id: str, after: str | None = None) -> list[Entry]:
+    def append(self, streams: list[str], event: Event) -> str:
+        """Append one event to each stream (sync; atomic). Returns its id in the first."""
+
+    def entries(self, stream: str, after: str | None = None) -> list[Entry]:
         """Every event after `after`, without waiting (sync)."""
 
-    async def read(self, run_id: str, after: str | None, timeout: float) -> list[Entry]:
+    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
         """Events after `after`; waits up to `timeout` seconds for the first one."""
 
     def request_cancel(self, run_id: str) -> None: ...
@@ -77,60 +80,62 @@ class _MemoryRun:
 
 
 class MemoryEventLog:
+    MAXLEN = 20_000
+
     def __init__(self, ttl: float) -> None:
         self._runs: dict[str, _MemoryRun] = {}
         self._lock = threading.Lock()
         self._ttl = ttl
         self._seq = 0
 
-    def _run(self, run_id: str) -> _MemoryRun:
-        return self._runs.setdefault(run_id, _MemoryRun())
+    def _run(self, stream: str) -> _MemoryRun:
+        return self._runs.setdefault(stream, _MemoryRun())
 
     def _purge_expired(self) -> None:
         now = time.monotonic()
         for run_id in [r for r, run in self._runs.items() if run.expires_at and run.expires_at < now]:
             del self._runs[run_id]
 
-    def append(self, run_id: str, event: Event) -> str:
+    def append(self, streams: list[str], event: Event) -> str:
+        waiters = []
         with self._lock:
             self._purge_expired()
-            run = self._run(run_id)
             self._seq += 1
             event_id = f"{int(time.time() * 1000)}-{self._seq}"
-            run.entries.append((event_id, event))
-            if event.get("type") in TERMINAL_TYPES:
-                run.expires_at = time.monotonic() + self._ttl
-            waiters, run.waiters = run.waiters, []
+            for stream in streams:
+                run = self._run(stream)
+                run.entries.append((event_id, event))
+                if len(run.entries) > self.MAXLEN:
+                    del run.entries[: len(run.entries) - self.MAXLEN]
+                if stream.startswith("run:") and event.get("type") in TERMINAL_TYPES:
+                    run.expires_at = time.monotonic() + self._ttl
+                waiters += run.waiters
+                run.waiters = []
         for loop, waiter in waiters:
             if not loop.is_closed():
                 loop.call_soon_threadsafe(waiter.set)
         return event_id
 
-    def entries(self, run_id: str, after: str | None = None) -> list[Entry]:
+    def entries(self, stream: str, after: str | None = None) -> list[Entry]:
         with self._lock:
-            run = self._runs.get(run_id)
-            items = list(run.entries) if run else []
-        if after is None:
-            return items
-        key = id_key(after)
-        return [(i, e) for i, e in items if id_key(i) > key]
+            return self._after(stream, after)
 
-    async def read(self, run_id: str, after: str | None, timeout: float) -> list[Entry]:
+    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
         waiter = asyncio.Event()
         with self._lock:
-            found = self._after(run_id, after)
+            found = self._after(stream, after)
             if not found:
-                self._run(run_id).waiters.append((asyncio.get_running_loop(), waiter))
+                self._run(stream).waiters.append((asyncio.get_running_loop(), waiter))
         if found:
             return found
         try:
             await asyncio.wait_for(waiter.wait(), timeout)
         except TimeoutError:
             return []
-        return self.entries(run_id, after)
+        return self.entries(stream, after)
 
-    def _after(self, run_id: str, after: str | None) -> list[Entry]:
-        run = self._runs.get(run_id)
+    def _after(self, stream: str, after: str | None) -> list[Entry]:
+        run = self._runs.get(stream)
         if not run:
             return []
         if after is None:
@@ -167,8 +172,8 @@ class RedisEventLog:
         self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @staticmethod
-    def _key(run_id: str) -> str:
-        return f"easel:run:{run_id}:events"
+    def _key(stream: str) -> str:
+        return f"easel:events:{stream}"
 
     def _async(self) -> Any:
         import redis.asyncio as aredis
@@ -180,27 +185,28 @@ class RedisEventLog:
             self._async_clients[loop] = client
         return client
 
-    def append(self, run_id: str, event: Event) -> str:
-        key = self._key(run_id)
+    def append(self, streams: list[str], event: Event) -> str:
+        payload = {"e": json.dumps(event, separators=(",", ":"))}
         pipe = self._sync.pipeline(transaction=True)
-        pipe.xadd(key, {"e": json.dumps(event, separators=(",", ":"))}, maxlen=self.MAXLEN, approximate=True)
-        ttl = self._ttl if event.get("type") in TERMINAL_TYPES else self._open_ttl
-        pipe.expire(key, ttl)
-        event_id, _ = pipe.execute()
-        return event_id
+        for stream in streams:
+            key = self._key(stream)
+            pipe.xadd(key, payload, maxlen=self.MAXLEN, approximate=True)
+            terminal = stream.startswith("run:") and event.get("type") in TERMINAL_TYPES
+            pipe.expire(key, self._ttl if terminal else self._open_ttl)
+        return pipe.execute()[0]
 
     @staticmethod
     def _decode(items: Iterable[tuple[str, dict[str, str]]]) -> list[Entry]:
         return [(event_id, json.loads(fields["e"])) for event_id, fields in items]
 
-    def entries(self, run_id: str, after: str | None = None) -> list[Entry]:
+    def entries(self, stream: str, after: str | None = None) -> list[Entry]:
         start = f"({after}" if after else "-"
-        return self._decode(self._sync.xrange(self._key(run_id), start, "+"))
+        return self._decode(self._sync.xrange(self._key(stream), start, "+"))
 
-    async def read(self, run_id: str, after: str | None, timeout: float) -> list[Entry]:
+    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
         client = self._async()
         result = await client.xread(
-            {self._key(run_id): after or "0-0"}, count=500, block=max(1, int(timeout * 1000))
+            {self._key(stream): after or "0-0"}, count=500, block=max(1, int(timeout * 1000))
         )
         if not result:
             return []
@@ -233,6 +239,28 @@ def get_log() -> EventLog:
                 else:
                     _log = MemoryEventLog(ttl=settings.EASEL_EVENT_LOG_TTL)
     return _log
+
+
+def run_stream(run_id: object) -> str:
+    return f"run:{run_id}"
+
+
+def thread_stream(thread_id: object) -> str:
+    return f"thread:{thread_id}"
+
+
+def project_stream(project_id: object) -> str:
+    return f"project:{project_id}"
+
+
+def publish(*, project_id: object, thread_id: object, run_id: object, assistant_id: object,
+            type: str, **fields: Any) -> str:
+    """Append one run event (with its thread, assistant and run ids) to the run's, the
+    thread's and the project's streams. Returns the event's id in the run stream."""
+    event = {"type": type, "thread_id": str(thread_id), "assistant_id": str(assistant_id),
+             "run_id": str(run_id), **fields}
+    streams = [run_stream(run_id), thread_stream(thread_id), project_stream(project_id)]
+    return get_log().append(streams, event)
 
 
 def sse_frame(event_id: str | None, event: Event) -> bytes:

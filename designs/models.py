@@ -278,3 +278,17 @@ class Document(models.Model):
         return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}.get(
             self.mime_type, "bin"
         )
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a project used on POST /threads/messages, kept 24 h (Stripe's rule)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user_message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="one_idempotency_key_per_project")]

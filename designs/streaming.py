@@ -1,8 +1,9 @@
 """Reading a run's event log as a client: SSE frames, or a wait for the terminal event.
 
 Both are async so one web process holds many waiting clients without a thread each. Neither
-can hang: the log is re-checked against the run's row on every keepalive tick, and the total
-wait is bounded by EASEL_RUN_WAIT_TIMEOUT.
+can hang: whenever the log is quiet the run's row is checked, a finished run ends the stream
+(with a terminal event rebuilt from the row if the log no longer has one after the reader's
+position), and the total wait is bounded by EASEL_RUN_WAIT_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from designs import events
 from designs.models import Run
+
+FIRST_LOOK = 0.001  # seconds: the first read only looks, so a finished run ends at once
 
 
 async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[str | None, dict]]:
@@ -23,10 +25,12 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
     Yields (None, {}) on each quiet keepalive interval so callers can send a comment.
     """
     log = events.get_log()
+    stream = events.run_stream(run_id)
     deadline = time.monotonic() + settings.EASEL_RUN_WAIT_TIMEOUT
-    last = after
+    last, wait = after, FIRST_LOOK
     while True:
-        batch = await log.read(run_id, last, timeout=settings.EASEL_SSE_KEEPALIVE)
+        batch = await log.read(stream, last, timeout=wait)
+        wait = settings.EASEL_SSE_KEEPALIVE
         for event_id, event in batch:
             last = event_id
             yield event_id, event
@@ -34,8 +38,13 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
                 return
         if batch:
             continue
-        ended = await _ended_without_log(run_id)
+        ended = await _terminal_from_row(run_id)
         if ended is not None:
+            # The run ended: anything appended since the read above still comes first, in order.
+            for event_id, event in await log.read(stream, last, timeout=FIRST_LOOK):
+                yield event_id, event
+                if event.get("type") in events.TERMINAL_TYPES:
+                    return
             yield None, ended
             return
         if time.monotonic() > deadline:
@@ -45,14 +54,10 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
         yield None, {}
 
 
-async def _ended_without_log(run_id: str) -> dict | None:
-    """A terminal event rebuilt from the database when a finished run's log is gone."""
+async def _terminal_from_row(run_id: str) -> dict | None:
+    """The terminal event of a finished run, rebuilt from its row (None while it runs)."""
     run = await Run.objects.filter(id=run_id).only("status", "error", "thread_id", "assistant_id").afirst()
     if run is None or not run.is_finished:
-        return None
-    # The run ended but its terminal event is not in the log (expired, or Redis lost it).
-    entries = await sync_to_async(events.get_log().entries, thread_sensitive=False)(run_id)
-    if any(e.get("type") in events.TERMINAL_TYPES for _, e in entries):
         return None
     base = {"thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id), "run_id": run_id}
     if run.status == Run.Status.COMPLETED:

@@ -129,6 +129,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = EASEL_RUN_TIME_LIMIT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Must exceed the task time limit, or a live task is handed to a second worker.
     "visibility_timeout": env.int("EASEL_VISIBILITY_TIMEOUT", default=EASEL_RUN_TIME_LIMIT + 300),
+    # How often a worker looks for messages orphaned by a dead worker (interval x throttle seconds).
+    "unacked_restore_interval": env.int("EASEL_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("EASEL_UNACKED_RESTORE_THROTTLE", default=10),
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+EASEL_HEARTBEAT_SECONDS = env.float("EASEL_HEARTBEAT_SECONDS", default=5.0)
+EASEL_STALE_RUN_SECONDS = env.int("EASEL_STALE_RUN_SECONDS", default=60)
+EASEL_QUEUED_RUN_TIMEOUT = env.int("EASEL_QUEUED_RUN_TIMEOUT", default=900)
+EASEL_SWEEP_INTERVAL = env.float("EASEL_SWEEP_INTERVAL", default=15.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},
+    "purge-idempotency-keys": {"task": "easel.purge_idempotency_keys", "schedule": 3600.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

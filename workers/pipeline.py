@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from designs import events
 from designs.models import Document, Message, Run
 from workers import history
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
@@ -25,22 +28,79 @@ from workers.providers.base import (
     ToolCallStarted,
     Usage,
 )
+from workers.liveness import Heartbeat
 from workers.run_context import RunCancelled, RunContext
 
 logger = logging.getLogger(__name__)
 
 
-def run_generation(run_id: str) -> None:
-    """Execute one run to its end. A run that is not QUEUED (done, cancelled, taken) is left alone."""
+def run_generation(run_id: str, *, redelivered: bool = False) -> None:
+    """Execute one run to its end.
+
+    Only a QUEUED run is claimed, so a duplicate delivery is a no-op. A redelivery after a
+    worker died mid-run takes the run over (fenced by the attempt counter) when the dead attempt
+    showed nothing to the client yet, and otherwise fails it: never two answers, never two
+    images for one tool call.
+    """
+    run = _claim(run_id, redelivered=redelivered)
+    if run is None:
+        return
+    ctx = RunContext(run)
+    with Heartbeat(run_id, ctx.attempt):
+        _execute(ctx)
+
+
+def _claim(run_id: str, *, redelivered: bool) -> Run | None:
+    now = timezone.now()
     claimed = Run.objects.filter(id=run_id, status=Run.Status.QUEUED).update(
-        status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
-        attempts=F("attempts") + 1,
+        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
     )
+    if not claimed and redelivered:
+        return _take_over(run_id)
     if not claimed:
         logger.info("run %s is not queued; nothing to do", run_id)
-        return
-    run = Run.objects.select_related("thread", "assistant", "project", "user_message").get(id=run_id)
+        return None
+    return _load(run_id)
+
+
+def _load(run_id: str) -> Run:
+    return Run.objects.select_related("thread", "assistant", "project", "user_message").get(id=run_id)
+
+
+def _take_over(run_id: str) -> Run | None:
+    """A redelivered run whose previous attempt died: restart it cleanly, or fail it."""
+    run = Run.objects.filter(id=run_id, status=Run.Status.RUNNING).first()
+    if run is None:
+        return None
+    taken = Run.objects.filter(id=run_id, status=Run.Status.RUNNING, attempts=run.attempts).update(
+        attempts=F("attempts") + 1, heartbeat_at=timezone.now()
+    )
+    if not taken:
+        return None
+    run = _load(run_id)
     ctx = RunContext(run)
+    if _showed_progress(run):
+        provider, model = _reply_model(run)
+        ctx.fail("The worker running this run stopped mid-run; partial output was kept and the run was "
+                 "not repeated, to avoid a duplicate answer", "worker_lost", model_provider=provider, model_name=model)
+        return None
+    # Nothing reached the client: forget the dead attempt's tool round-trips and start again.
+    Message.objects.filter(run=run).exclude(id=run.user_message_id).delete()
+    ctx.emit("run_restarted", attempt=run.attempts, reason="worker_lost")
+    logger.warning("run %s restarted (attempt %d) after its worker was lost", run_id, run.attempts)
+    return run
+
+
+def _showed_progress(run: Run) -> bool:
+    if Document.objects.filter(run=run).exists():
+        return True
+    shown = {"content_streaming", "media_generated", "media_preview"}
+    return any(e.get("type") in shown for _, e in events.get_log().entries(events.run_stream(run.id)))
+
+
+def _execute(ctx: RunContext) -> None:
+    run = ctx.run
+    run_id = str(run.id)
     provider, model = _reply_model(run)
     if run.fallback:
         logger.warning("run %s uses the local engines (EASEL_LOCAL_FALLBACK)", run_id)
@@ -53,6 +113,9 @@ def run_generation(run_id: str) -> None:
         ctx.cancel(model_provider=provider, model_name=model)
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
         ctx.fail(str(exc), "invalid_request", model_provider=provider, model_name=model)
+    except SoftTimeLimitExceeded:
+        ctx.fail(f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s", "timeout",
+                 model_provider=provider, model_name=model)
     except ProviderError as exc:
         logger.warning("run %s failed: %s (%s)", run_id, exc.message, exc.kind)
         ctx.fail(exc.message, exc.kind, model_provider=provider, model_name=model)
@@ -92,8 +155,6 @@ def _chat(ctx: RunContext) -> None:
 
 
 def _max_rounds() -> int:
-    from django.conf import settings
-
     return settings.EASEL_MAX_TOOL_ROUNDS
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -17,7 +16,6 @@ from designs.payloads import context_usage
 from designs.services.threads import next_message_seq
 from workers.providers import catalog
 
-HEARTBEAT_EVERY = timedelta(seconds=5)
 CANCEL_CHECK_EVERY = 0.2
 
 
@@ -26,24 +24,22 @@ class RunCancelled(Exception):
 
 
 class RunContext:
+    """`attempt` fences the run: only the attempt that claimed it last may end it."""
+
     def __init__(self, run: Run) -> None:
         self.run = run
+        self.attempt = run.attempts
         self.log = events.get_log()
         self.text = ""
         self.documents: list[Document] = []
-        self._last_heartbeat = timezone.now()
         self._cancel_checked_at = 0.0
         self._cancelled = False
 
     # --- events -----------------------------------------------------------------------------
     def emit(self, type: str, **fields: Any) -> None:
         run = self.run
-        self.log.append(
-            str(run.id),
-            {"type": type, "thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id),
-             "run_id": str(run.id), **fields},
-        )
-        self.heartbeat()
+        events.publish(project_id=run.project_id, thread_id=run.thread_id, run_id=run.id,
+                       assistant_id=run.assistant_id, type=type, **fields)
 
     def add_text(self, delta: str) -> None:
         if not delta:
@@ -61,13 +57,7 @@ class RunContext:
         self.emit("media_generated", tool_call_id=tool_call_id, media=media)
         return media
 
-    # --- liveness and cancellation ------------------------------------------------------------
-    def heartbeat(self) -> None:
-        now = timezone.now()
-        if now - self._last_heartbeat >= HEARTBEAT_EVERY:
-            Run.objects.filter(id=self.run.id).update(heartbeat_at=now)
-            self._last_heartbeat = now
-
+    # --- cancellation ---------------------------------------------------------------------------
     def cancelled(self) -> bool:
         """Cheap to call often: the log is asked at most every CANCEL_CHECK_EVERY seconds."""
         if self._cancelled:
@@ -130,7 +120,7 @@ class RunContext:
     ) -> Message | None:
         run = self.run
         with transaction.atomic():
-            claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING).update(
+            claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING, attempts=self.attempt).update(
                 status=status,
                 finished_at=timezone.now(),
                 input_tokens=run.input_tokens,
@@ -139,7 +129,7 @@ class RunContext:
                 error=error,
             )
             if not claimed:
-                return None  # someone else (cancel, the sweeper) already ended this run
+                return None  # someone else (the sweeper, a newer attempt) already ended this run
             message = Message.objects.create(
                 project_id=run.project_id,
                 thread_id=run.thread_id,

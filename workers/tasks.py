@@ -5,10 +5,27 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="easel.run_generation", acks_late=True, reject_on_worker_lost=True)
-def run_generation_task(run_id: str) -> None:
+@shared_task(bind=True, name="easel.run_generation", acks_late=True, reject_on_worker_lost=True)
+def run_generation_task(self, run_id: str) -> None:
     """Generate one run. The pipeline claims the run by compare-and-set, so a duplicate
-    delivery is a no-op."""
+    delivery is a no-op; a redelivery after a lost worker takes the run over or fails it."""
     from workers.pipeline import run_generation
 
-    run_generation(run_id)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    run_generation(run_id, redelivered=redelivered)
+
+
+@shared_task(name="easel.sweep_stale_runs", acks_late=False)
+def sweep_stale_runs_task() -> int:
+    """Fail runs whose worker died or that no worker started (scheduled by beat)."""
+    from workers.liveness import sweep_stale_runs
+
+    return sweep_stale_runs()
+
+
+@shared_task(name="easel.purge_idempotency_keys", acks_late=False)
+def purge_idempotency_keys_task() -> int:
+    """Drop Idempotency-Key records past their 24 h retention (scheduled by beat)."""
+    from designs.services.idempotency import idempotency_purge_expired
+
+    return idempotency_purge_expired()

@@ -7,10 +7,12 @@ parsing, validation, storing) runs in one `sync_to_async` call before anything i
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
@@ -22,6 +24,7 @@ from designs.errors import ApiError, error_response, flatten_detail
 from designs.models import Message, Run
 from designs.payloads import context_usage, iso, message_payload
 from designs.serializers import MessageInputSerializer
+from designs.services import idempotency
 from designs.services.turns import Turn, turn_accept
 from designs.streaming import sse_body, wait_for_end
 from workers.providers import catalog
@@ -40,8 +43,10 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
         return error_response(exc.detail, exc.status)
     except drf_exceptions.APIException as exc:
         return error_response(str(exc.detail), exc.status_code)
+    if isinstance(turn, Replay) and turn.run is None:
+        return JsonResponse(await sync_to_async(_saved_only_response)(turn.user_message_id))
     if turn.run is None:
-        return JsonResponse(await sync_to_async(_saved_only_response)(turn))
+        return JsonResponse(await sync_to_async(_saved_only_response)(str(turn.user_message.id)))
     run_id = str(turn.run.id)
     if turn.stream:
         return StreamingHttpResponse(sse_body(run_id), content_type="text/event-stream", headers=SSE_HEADERS)
@@ -49,7 +54,16 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
     return await sync_to_async(_final_response)(run_id, end)
 
 
-def _accept(request: HttpRequest, thread_id: str | None) -> Turn:
+@dataclass(frozen=True)
+class Replay:
+    """An earlier turn sent with the same Idempotency-Key, answered again without re-running."""
+
+    run: Run | None
+    user_message_id: str | None
+    stream: bool
+
+
+def _accept(request: HttpRequest, thread_id: str | None) -> Turn | Replay:
     caller = authenticate_key(request.headers.get("X-API-Key"))
     data, uploads = _parse_body(request)
     if thread_id is not None:
@@ -57,9 +71,21 @@ def _accept(request: HttpRequest, thread_id: str | None) -> Turn:
     serializer = MessageInputSerializer(data=data)
     if not serializer.is_valid():
         raise ApiError("; ".join(flatten_detail(serializer.errors)))
+    validated = dict(serializer.validated_data)
     base_url = request.build_absolute_uri("/").rstrip("/")
-    return turn_accept(project=caller.project, data=dict(serializer.validated_data), uploads=uploads,
-                       base_url=base_url)
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
+    with transaction.atomic():
+        earlier = idempotency.idempotency_claim(
+            project=caller.project, key=key.strip(), print_=idempotency.fingerprint(validated, uploads)
+        )
+        if earlier is not None:
+            return Replay(earlier.run, earlier.user_message_id, bool(validated.get("stream")))
+        turn = turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
+        idempotency.idempotency_record(project=caller.project, key=key.strip(), run=turn.run,
+                                       user_message_id=turn.user_message.id)
+    return turn
 
 
 def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list]]:
@@ -99,10 +125,10 @@ def _envelope(message_fields: dict[str, Any], extra: dict[str, Any]) -> dict[str
     return body
 
 
-def _saved_only_response(turn: Turn) -> dict[str, Any]:
-    message = turn.user_message
+def _saved_only_response(message_id: str) -> dict[str, Any]:
+    message = Message.objects.select_related("thread").get(id=message_id)
     fields = message_payload(message, "")
-    extra = {"thread_id": str(turn.thread.id), "assistant_id": str(turn.thread.assistant_id),
+    extra = {"thread_id": str(message.thread_id), "assistant_id": str(message.thread.assistant_id),
              "timestamp": iso(message.created_at), "generated_media": [], "tool_calls": None}
     return _envelope(fields, extra)
 

@@ -18,8 +18,15 @@ from designs.services.runs import run_cancel, run_get
 from designs.streaming import sse_body
 
 
-def _authorized_run(request: HttpRequest, thread_id: str, run_id: str) -> Run:
-    caller = authenticate_key(request.headers.get("X-API-Key"))
+def _authorized_run(request: HttpRequest, user, thread_id: str, run_id: str) -> Run:
+    """By API key, or, for browsers (EventSource cannot send headers), by session membership."""
+    raw_key = request.headers.get("X-API-Key")
+    if raw_key is None and user is not None and user.is_authenticated:
+        run = Run.objects.filter(id=run_id, thread_id=thread_id, project__memberships__user=user).first()
+        if run is None:
+            raise ApiError("Run not found", 404)
+        return run
+    caller = authenticate_key(raw_key)
     return run_get(project=caller.project, thread_id=thread_id, run_id=run_id)
 
 
@@ -29,7 +36,8 @@ async def run_events(request: HttpRequest, thread_id, run_id) -> HttpResponse:
         return error_response("Method not allowed", 405)
     try:
         after = events.parse_event_id(request.headers.get("Last-Event-ID") or request.GET.get("after"))
-        run = await sync_to_async(_authorized_run)(request, str(thread_id), str(run_id))
+        user = await request.auser() if "X-API-Key" not in request.headers else None
+        run = await sync_to_async(_authorized_run)(request, user, str(thread_id), str(run_id))
     except events.MalformedEventId as exc:
         return error_response(str(exc), 400)
     except ApiError as exc:

@@ -36,6 +36,5 @@ def run_cancel(*, run: Run) -> None:
             content="", status=Message.Status.CANCELLED, metadata={"run_id": str(run.id)},
             seq=next_message_seq(run.thread),
         )
-    log.append(str(run.id), {"type": "run_cancelled", "thread_id": str(run.thread_id),
-                             "assistant_id": str(run.assistant_id), "run_id": str(run.id),
-                             "message_id": str(message.id), "content": ""})
+    events.publish(project_id=run.project_id, thread_id=run.thread_id, run_id=run.id,
+                   assistant_id=run.assistant_id, type="run_cancelled", message_id=str(message.id), content="")

@@ -180,15 +180,8 @@ def _start(run: Run) -> None:
     """After commit: the first event (so a stream shows the thread at once), then the work."""
     from workers.dispatch import enqueue_run
 
-    events.get_log().append(
-        str(run.id),
-        {
-            "type": "user_message",
-            "thread_id": str(run.thread_id),
-            "assistant_id": str(run.assistant_id),
-            "run_id": str(run.id),
-            "message_id": str(run.user_message_id),
-            "content": run.user_message.content,
-        },
+    events.publish(
+        project_id=run.project_id, thread_id=run.thread_id, run_id=run.id, assistant_id=run.assistant_id,
+        type="user_message", message_id=str(run.user_message_id), content=run.user_message.content,
     )
     enqueue_run(str(run.id))

@@ -1,0 +1,94 @@
+"""Websocket feeds: a thread's or a project's run events, live, with replay from an event id.
+
+The consumer only authorizes, replays and relays: the events come from the same log the SSE
+endpoints read (`designs.events`), so a websocket and a stream never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.urls import path
+
+from designs import events
+from designs.models import Membership, Project, Thread
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+
+
+class FeedConsumer(AsyncJsonWebsocketConsumer):
+    """`/ws/threads/<id>` or `/ws/projects/<id>`; `?last_event_id=` (or `after=`) replays."""
+
+    kind: str = ""
+
+    async def connect(self) -> None:
+        target = str(self.scope["url_route"]["kwargs"]["target_id"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            after = events.parse_event_id((query.get("last_event_id") or query.get("after") or [None])[-1])
+        except events.MalformedEventId:
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        project_id = await self._project_of(target)
+        if project_id is None or not await self._may_read(project_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        stream = events.thread_stream(target) if self.kind == "thread" else events.project_stream(target)
+        await self.accept()
+        self._relay = asyncio.create_task(self._follow(stream, after))
+
+    async def disconnect(self, code: int) -> None:
+        relay = getattr(self, "_relay", None)
+        if relay is not None:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+
+    async def receive_json(self, content, **kwargs) -> None:
+        """Feeds are one-way; a client's "ping" gets a "pong" so it can check liveness."""
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+
+    async def _follow(self, stream: str, after: str | None) -> None:
+        log = events.get_log()
+        while True:
+            batch = await log.read(stream, after, timeout=settings.EASEL_SSE_KEEPALIVE)
+            for event_id, event in batch:
+                after = event_id
+                await self.send_json({**event, "event_id": event_id})
+
+    async def _project_of(self, target: str) -> str | None:
+        if self.kind == "project":
+            exists = await Project.objects.filter(id=target).aexists()
+            return target if exists else None
+        thread = await Thread.objects.filter(id=target).only("project_id").afirst()
+        return str(thread.project_id) if thread else None
+
+    async def _may_read(self, project_id: str) -> bool:
+        """An API key reads its own project; a signed-in user reads projects they belong to."""
+        if self.scope.get("easel_key_sent"):
+            return self.scope.get("easel_project_id") == project_id
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return False
+        return await Membership.objects.filter(user_id=user.id, project_id=project_id).aexists()
+
+
+class ThreadFeedConsumer(FeedConsumer):
+    kind = "thread"
+
+
+class ProjectFeedConsumer(FeedConsumer):
+    kind = "project"
+
+
+websocket_urlpatterns = [
+    path("ws/threads/<uuid:target_id>", ThreadFeedConsumer.as_asgi()),
+    path("ws/projects/<uuid:target_id>", ProjectFeedConsumer.as_asgi()),
+]
