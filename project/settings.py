@@ -168,6 +168,7 @@ EASEL_MEDIA_URL_TTL = env.int("EASEL_MEDIA_URL_TTL", default=7 * 24 * 3600)
 # --- Providers ------------------------------------------------------------------------------
 EASEL_LOCAL_FALLBACK = env.bool("EASEL_LOCAL_FALLBACK", default=False)
 EASEL_LOCAL_STREAM_DELAY = env.float("EASEL_LOCAL_STREAM_DELAY", default=0.02)
+EASEL_LOCAL_IMAGE_DELAY = env.float("EASEL_LOCAL_IMAGE_DELAY", default=0.0)
 EASEL_DEFAULT_LLM = env("EASEL_DEFAULT_LLM", default="")  # "provider/model"; empty: first configured
 EASEL_DEFAULT_IMAGE_MODEL = env("EASEL_DEFAULT_IMAGE_MODEL", default="")
 EASEL_PROVIDER_CONNECT_TIMEOUT = env.float("EASEL_PROVIDER_CONNECT_TIMEOUT", default=10.0)

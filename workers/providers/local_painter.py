@@ -16,6 +16,7 @@ import io
 import math
 import random
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -1728,8 +1729,15 @@ class LocalImages:
 
     name: ClassVar[str] = "local"
 
-    def __init__(self, settings: object | None = None) -> None:
+    def __init__(self, settings: object | None = None, *, latency: float | None = None) -> None:
         del settings  # nothing to configure: no keys, no network
+        if latency is None:
+            from django.conf import settings as django_settings
+
+            latency = getattr(django_settings, "EASEL_LOCAL_IMAGE_DELAY", 0.0) if django_settings.configured else 0.0
+        # Simulated model latency (EASEL_LOCAL_IMAGE_DELAY), so demos and tests see what a remote
+        # model's wait looks like: a blurred preview half-way, cancellation while waiting.
+        self.latency = float(latency)
 
     def generate(
         self,
@@ -1753,5 +1761,23 @@ class LocalImages:
                 image = edit(source, request.prompt, seed=seed)
             else:
                 image = render(request.prompt, width=size[0], height=size[1], seed=seed, transparent=output.transparent)
+            if self.latency > 0:
+                self._wait(self.latency / 2, cancelled)
+                on_preview(ImagePreview(index, _encode(_preview_of(image), _Output("png", 90, False)), "image/png"))
+                self._wait(self.latency / 2, cancelled)
+                if cancelled():
+                    break
             results.append(ImageResult(_encode(image, output), output.mime_type, revised_prompt=None, seed=seed))
         return results
+
+    @staticmethod
+    def _wait(seconds: float, cancelled: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + seconds
+        while not cancelled() and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(0.05, left))
+
+
+def _preview_of(image: Image.Image) -> Image.Image:
+    """A coarse, blurred stand-in for a partial image."""
+    small = image.convert("RGB").resize((max(1, image.width // 16), max(1, image.height // 16)))
+    return small.resize((min(256, image.width), min(256, image.height))).filter(ImageFilter.GaussianBlur(2))

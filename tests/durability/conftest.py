@@ -1,0 +1,31 @@
+"""Slow live servers: the local engines take their time, so tests can act mid-run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.processes import LiveEasel
+
+SLOW = {"EASEL_LOCAL_STREAM_DELAY": "0.08", "EASEL_LOCAL_IMAGE_DELAY": "1.5", "EASEL_SSE_KEEPALIVE": "1"}
+
+
+@pytest.fixture(scope="session")
+def slow_embedded(tmp_path_factory) -> Iterator[LiveEasel]:
+    live = LiveEasel(tmp_path_factory.mktemp("slow-embedded"), env_overrides=SLOW)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def slow_celery(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
+    live = LiveEasel(tmp_path_factory.mktemp("slow-celery"),
+                     env_overrides={**SLOW, "REDIS_URL": redis_server.url.replace("/0", "/1")}, workers=1)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(params=["embedded", "celery"])
+def slow_easel(request) -> LiveEasel:
+    return request.getfixturevalue(f"slow_{request.param}")
