@@ -1,7 +1,9 @@
-"""API key authentication: `X-API-Key: <key>` on every /api request.
+"""Who is calling the API: a project, through one of its keys (`X-API-Key`), or a signed-in
+member of a project (the dashboard: session cookie, CSRF token, and the project named by the
+`X-Easel-Project` header or the session's current project).
 
-Keys are 'esk_' plus 43 random characters; only their SHA-256 is stored (a fast hash is
-right for high-entropy secrets), with a visible prefix so people can tell keys apart.
+Keys are 'esk_' plus 43 random characters; only their SHA-256 is stored (a fast hash is right
+for high-entropy secrets), with a visible prefix so people can tell keys apart.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from designs.models import ApiKey, Project
+from designs.models import ApiKey, Membership, Project
 
 KEY_PREFIX = "esk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SESSION_PROJECT_KEY = "easel_project_id"
+PROJECT_HEADER = "X-Easel-Project"
 
 
 def hash_key(raw: str) -> str:
@@ -32,10 +38,12 @@ def new_key_material() -> tuple[str, str, str]:
 
 @dataclass(frozen=True)
 class ApiCaller:
-    """The authenticated principal of an API request: a project, through one of its keys."""
+    """The authenticated principal of an API request: a project, through a key or a member."""
 
     project: Project
     api_key: ApiKey | None = None
+    user: Any = None
+    role: str | None = None  # the member's role; None for API keys
 
     is_authenticated = True
     is_anonymous = False
@@ -46,7 +54,7 @@ class ApiCaller:
 
 
 def authenticate_key(raw: str | None) -> ApiCaller:
-    """The caller for a raw key; raises AuthenticationFailed (401) when missing or wrong."""
+    """The caller for a raw key; raises NotAuthenticated / AuthenticationFailed (401)."""
     if not raw:
         raise exceptions.NotAuthenticated("Missing API key: send it in the X-API-Key header")
     key = (
@@ -62,9 +70,48 @@ def authenticate_key(raw: str | None) -> ApiCaller:
     return ApiCaller(project=key.project, api_key=key)
 
 
+def member_caller(request: Any, user: Any) -> ApiCaller:
+    """The caller for a signed-in user: the project they chose, if they are a member of it."""
+    project_id = request.headers.get(PROJECT_HEADER) or request.session.get(SESSION_PROJECT_KEY)
+    membership = None
+    if project_id:
+        try:
+            membership = Membership.objects.select_related("project").filter(user=user, project_id=project_id).first()
+        except (ValueError, exceptions.ValidationError):
+            membership = None
+    if membership is None:
+        raise exceptions.NotFound("Project not found")
+    return ApiCaller(project=membership.project, user=user, role=membership.role)
+
+
+def enforce_csrf(request: Any) -> None:
+    """Session-authenticated writes need Django's CSRF token, as any form post would."""
+    check = CsrfViewMiddleware(lambda r: None)
+    check.process_request(request)
+    refusal = check.process_view(request, None, (), {})
+    if refusal is not None:
+        raise exceptions.PermissionDenied("CSRF check failed: send the csrftoken cookie's value as X-CSRFToken")
+
+
+def authenticate_request(request: Any, user: Any = None) -> ApiCaller:
+    """X-API-Key first; otherwise the signed-in session user (with CSRF for unsafe methods)."""
+    raw = request.headers.get("X-API-Key")
+    if raw is None and user is not None and user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            enforce_csrf(request)
+        return member_caller(request, user)
+    return authenticate_key(raw)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request) -> tuple[ApiCaller, ApiKey | None]:
-        caller = authenticate_key(request.headers.get("X-API-Key"))
+    def authenticate(self, request) -> tuple[ApiCaller, ApiKey | None] | None:
+        raw = request.headers.get("X-API-Key")
+        if raw is None:
+            user = getattr(request._request, "user", None)
+            if user is not None and user.is_authenticated:
+                caller = authenticate_request(request._request, user)
+                return caller, None
+        caller = authenticate_key(raw)
         return caller, caller.api_key
 
     def authenticate_header(self, request) -> str:

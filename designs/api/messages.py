@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 
-from designs.auth import authenticate_key
+from designs.auth import authenticate_request
 from designs.errors import ApiError, error_response, flatten_detail
 from designs.models import Message, Run
 from designs.payloads import context_usage, iso, message_payload
@@ -38,7 +38,8 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
     if request.method != "POST":
         return error_response("Method not allowed", 405)
     try:
-        turn = await sync_to_async(_accept)(request, thread_id)
+        user = await request.auser() if "X-API-Key" not in request.headers else None
+        turn = await sync_to_async(_accept)(request, thread_id, user)
     except ApiError as exc:
         return error_response(exc.detail, exc.status)
     except drf_exceptions.APIException as exc:
@@ -63,8 +64,8 @@ class Replay:
     stream: bool
 
 
-def _accept(request: HttpRequest, thread_id: str | None) -> Turn | Replay:
-    caller = authenticate_key(request.headers.get("X-API-Key"))
+def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
+    caller = authenticate_request(request, user)
     data, uploads = _parse_body(request)
     if thread_id is not None:
         data["thread_id"] = thread_id

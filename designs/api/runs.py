@@ -19,14 +19,14 @@ from designs.streaming import sse_body
 
 
 def _authorized_run(request: HttpRequest, user, thread_id: str, run_id: str) -> Run:
-    """By API key, or, for browsers (EventSource cannot send headers), by session membership."""
-    raw_key = request.headers.get("X-API-Key")
-    if raw_key is None and user is not None and user.is_authenticated:
+    """By API key, or, for browsers (EventSource cannot send headers), by session membership
+    of the run's project (no project header needed: the run names its project)."""
+    if request.headers.get("X-API-Key") is None and user is not None and user.is_authenticated:
         run = Run.objects.filter(id=run_id, thread_id=thread_id, project__memberships__user=user).first()
         if run is None:
             raise ApiError("Run not found", 404)
         return run
-    caller = authenticate_key(raw_key)
+    caller = authenticate_key(request.headers.get("X-API-Key"))
     return run_get(project=caller.project, thread_id=thread_id, run_id=run_id)
 
 
