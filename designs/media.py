@@ -1,8 +1,14 @@
 """Signed, expiring media URLs and the `media` objects that describe an image to clients.
 
-A URL is `<base>/api/media/<document_id>.<ext>?expires=<unix>&sig=<hmac>`; a plain GET with no
-API key can fetch it until it expires. The signature covers the document id and the expiry,
-keyed by SECRET_KEY, so neither can be changed.
+A URL is `<base>/api/media/<document_id>.<ext>?expires=<unix>&sig=<hmac>` (the thumbnail:
+`<document_id>.thumb.webp`); a plain GET with no API key can fetch it until it expires. The
+signature covers the document id, the variant and the expiry, keyed by SECRET_KEY, so none of
+them can be changed.
+
+How the bytes travel is EASEL_MEDIA_DELIVERY: "stream" (Easel sends them), "redirect" (Easel
+checks the signature and the document, then redirects to a presigned bucket URL that lives
+EASEL_MEDIA_REDIRECT_TTL seconds) or "public" (the media object carries the bucket's own
+unsigned URLs; only for a public bucket or CDN).
 """
 
 from __future__ import annotations
@@ -14,22 +20,27 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.utils.crypto import salted_hmac
 
 from designs.models import Document
 
 _SALT = "easel.media-url"
+ORIGINAL = "original"
+THUMBNAIL = "thumbnail"
 
 
-def signature(document_id: str, expires: int) -> str:
-    return salted_hmac(_SALT, f"{document_id}|{expires}", algorithm="sha256").hexdigest()
+def signature(document_id: str, expires: int, variant: str = ORIGINAL) -> str:
+    # The original's message has no variant, so URLs signed before thumbnails existed stay valid.
+    subject = document_id if variant == ORIGINAL else f"{document_id}/{variant}"
+    return salted_hmac(_SALT, f"{subject}|{expires}", algorithm="sha256").hexdigest()
 
 
-def signature_valid(document_id: str, expires: str, sig: str) -> tuple[bool, str]:
+def signature_valid(document_id: str, expires: str, sig: str, variant: str = ORIGINAL) -> tuple[bool, str]:
     """(ok, reason). Constant-time comparison; an expired URL is refused even if signed."""
     if not expires.isdigit() or not sig:
         return False, "Missing or malformed signature"
-    if not hmac.compare_digest(signature(document_id, int(expires)), sig):
+    if not hmac.compare_digest(signature(document_id, int(expires), variant), sig):
         return False, "Invalid signature"
     if int(expires) < time.time():
         return False, "This media URL has expired"
@@ -40,32 +51,77 @@ def base_url(fallback: str = "") -> str:
     return (settings.EASEL_PUBLIC_URL or fallback or "http://127.0.0.1:8000").rstrip("/")
 
 
-def signed_url(document: Document, base: str, *, now: float | None = None) -> tuple[str, int]:
-    """(absolute URL, expiry as unix time) for a document's file."""
+def media_path(document: Document, variant: str = ORIGINAL) -> str:
+    suffix = "thumb.webp" if variant == THUMBNAIL else document.extension
+    return f"/api/media/{document.id}.{suffix}"
+
+
+def signed_url(document: Document, base: str, *, variant: str = ORIGINAL, now: float | None = None) -> tuple[str, int]:
+    """(absolute URL, expiry as unix time) for a document's file or thumbnail."""
     expires = int((now or time.time()) + settings.EASEL_MEDIA_URL_TTL)
-    query = urlencode({"expires": expires, "sig": signature(str(document.id), expires)})
-    return f"{base_url(base)}/api/media/{document.id}.{document.extension}?{query}", expires
+    query = urlencode({"expires": expires, "sig": signature(str(document.id), expires, variant)})
+    return f"{base_url(base)}{media_path(document, variant)}?{query}", expires
+
+
+def stored_file(document: Document, variant: str) -> FieldFile:
+    return document.thumbnail if variant == THUMBNAIL else document.file
+
+
+def storage_url(document: Document, variant: str = ORIGINAL) -> str:
+    """The storage's own URL: presigned for EASEL_MEDIA_REDIRECT_TTL, or unsigned when public."""
+    stored = stored_file(document, variant)
+    if settings.EASEL_MEDIA_DELIVERY == "public":
+        return stored.url
+    mime_type = "image/webp" if variant == THUMBNAIL else document.mime_type
+    filename = media_path(document, variant).rsplit("/", 1)[-1]
+    # Shared files are named by hash; the response still names the document and its type.
+    parameters = {"ResponseContentType": mime_type, "ResponseContentDisposition": f'inline; filename="{filename}"'}
+    return stored.storage.url(stored.name, parameters=parameters, expire=settings.EASEL_MEDIA_REDIRECT_TTL)
+
+
+def media_urls(document: Document, base: str) -> dict[str, Any]:
+    """`url`, `thumbnail_url` and `expires_at` of a document, as this deployment hands them out."""
+    has_thumbnail = bool(document.thumbnail)
+    if settings.EASEL_MEDIA_DELIVERY == "public":
+        return {
+            "url": storage_url(document),
+            "thumbnail_url": storage_url(document, THUMBNAIL) if has_thumbnail else None,
+            "expires_at": None,
+        }
+    url, expires = signed_url(document, base)
+    thumbnail_url = signed_url(document, base, variant=THUMBNAIL)[0] if has_thumbnail else None
+    expires_at = datetime.fromtimestamp(expires, tz=UTC).isoformat().replace("+00:00", "Z")
+    return {"url": url, "thumbnail_url": thumbnail_url, "expires_at": expires_at}
+
+
+def parent_ids(document: Document) -> list[str]:
+    """All inputs of the document, primary first (uses a prefetch of `parent_links` if there is one)."""
+    return [str(link.parent_id) for link in sorted(document.parent_links.all(), key=lambda link: link.position)]
 
 
 def media_payload(document: Document, base: str) -> dict[str, Any]:
     """The `media` object of `media_generated` events and `generated_media` lists."""
-    url, expires = signed_url(document, base)
-    parent_id = str(document.parent_id) if document.parent_id else None
+    urls = media_urls(document, base)
     return {
         "document_id": str(document.id),
-        "url": url,
+        "url": urls["url"],
+        "thumbnail_url": urls["thumbnail_url"],
         "mime_type": document.mime_type,
         "file_size_bytes": document.file_size_bytes,
         "width": document.width,
         "height": document.height,
+        "thumbnail_width": document.thumbnail_width,
+        "thumbnail_height": document.thumbnail_height,
         "media_type": "image",
         "filename": document.filename,
         "model_provider": document.model_provider,
         "model_name": document.model_name,
         "prompt": document.prompt,
         "revised_prompt": document.revised_prompt,
+        "seed": document.seed,
         "operation": document.operation,
-        "input_image_document_id": parent_id,
+        "input_image_document_id": str(document.parent_id) if document.parent_id else None,
+        "input_image_document_ids": parent_ids(document),
         "sha256": document.sha256,
-        "expires_at": datetime.fromtimestamp(expires, tz=UTC).isoformat().replace("+00:00", "Z"),
+        "expires_at": urls["expires_at"],
     }

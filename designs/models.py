@@ -203,11 +203,17 @@ class Message(models.Model):
 
 
 def document_upload_to(document: Document, filename: str) -> str:
+    # Only rows stored before content addressing used this; new files are named by
+    # designs.services.documents (projects/<project>/images/<sha256>.<ext>).
     return f"projects/{document.project_id}/documents/{filename}"
 
 
 class Document(models.Model):
-    """An image Easel made or received. Immutable: an edit makes a new document."""
+    """An image Easel made or received. Immutable: an edit makes a new document.
+
+    Files are content-addressed per project, so documents with identical bytes share one file;
+    `parent` is the primary input of an edit and `parents` all of its inputs, in order.
+    """
 
     class Operation(models.TextChoices):
         GENERATE = "generate"
@@ -234,6 +240,9 @@ class Document(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
+    parents = models.ManyToManyField(
+        "self", through="DocumentParent", symmetrical=False, related_name="derived", blank=True
+    )
     operation = models.CharField(max_length=16, choices=Operation.choices, default=Operation.GENERATE)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.INDEXED)
     filename = models.CharField(max_length=255)
@@ -242,6 +251,10 @@ class Document(models.Model):
     file_size_bytes = models.PositiveBigIntegerField(default=0)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # A small WebP made once at creation; shared, like `file`, by documents with the same bytes.
+    thumbnail = models.FileField(upload_to=document_upload_to, max_length=500, blank=True)
+    thumbnail_width = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail_height = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, db_index=True)
     prompt = models.TextField(blank=True)
     revised_prompt = models.TextField(null=True, blank=True)
@@ -261,6 +274,9 @@ class Document(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"]),
             models.Index(fields=["thread", "created_at"]),
+            # Reference counting of shared files asks "does any other row use this name?".
+            models.Index(fields=["file"]),
+            models.Index(fields=["thumbnail"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -275,9 +291,28 @@ class Document(models.Model):
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}.get(
-            self.mime_type, "bin"
-        )
+        return EXTENSIONS.get(self.mime_type, "bin")
+
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+
+
+class DocumentParent(models.Model):
+    """One input of a derived document: `position` 0 is the primary input (`Document.parent`)."""
+
+    child = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="parent_links")
+    parent = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="child_links")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "parent"], name="one_link_per_parent"),
+            models.UniqueConstraint(fields=["child", "position"], name="one_parent_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} -> {self.child_id}"
 
 
 class IdempotencyKey(models.Model):

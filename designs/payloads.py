@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from designs.media import media_payload
+from designs.media import media_payload, media_urls, parent_ids
 from designs.models import Assistant, Document, Message, Run, Thread
+from designs.services.documents import Lineage
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,7 +96,10 @@ def thread_payload(thread: Thread, *, messages: list[Message] | None, base_url: 
 
 
 def document_payload(document: Document, base_url: str) -> dict[str, Any]:
-    media = media_payload(document, base_url)
+    """A document as the SDK's `Document` model reads it; Easel's facts live in `metadata_`."""
+    urls = media_urls(document, base_url)
+    stored = document.metadata or {}
+    upload = {k: stored[k] for k in ("source_mime_type", "source_sha256", "source_bytes", "sanitized") if k in stored}
     return {
         "document_id": str(document.id),
         "filename": document.filename,
@@ -121,13 +125,63 @@ def document_payload(document: Document, base_url: str) -> dict[str, Any]:
             "revised_prompt": document.revised_prompt,
             "image_model_provider": document.model_provider,
             "image_model_name": document.model_name,
+            "seed": document.seed,
             "input_image_document_id": str(document.parent_id) if document.parent_id else None,
+            "input_image_document_ids": parent_ids(document),
             "thread_id": str(document.thread_id) if document.thread_id else None,
+            "assistant_id": str(document.assistant_id) if document.assistant_id else None,
             "message_id": str(document.message_id) if document.message_id else None,
             "run_id": str(document.run_id) if document.run_id else None,
-            "url": media["url"],
-            "thumbnail_url": None,
+            "original_filename": stored.get("original_filename"),
+            "upload": upload or None,
+            "url": urls["url"],
+            "url_expires_at": urls["expires_at"],
+            "thumbnail_url": urls["thumbnail_url"],
+            "thumbnail_width": document.thumbnail_width,
+            "thumbnail_height": document.thumbnail_height,
         },
+    }
+
+
+def lineage_node(document: Document, base_url: str, *, depth: int) -> dict[str, Any]:
+    """One document in a lineage: how it was made and where to see it. `depth` is signed:
+    negative for ancestors (-1 = a parent), positive for descendants, 0 for the document asked about."""
+    urls = media_urls(document, base_url)
+    return {
+        "document_id": str(document.id),
+        "depth": depth,
+        "operation": document.operation,
+        "prompt": document.prompt,
+        "revised_prompt": document.revised_prompt,
+        "model_provider": document.model_provider,
+        "model_name": document.model_name,
+        "seed": document.seed,
+        "mime_type": document.mime_type,
+        "width": document.width,
+        "height": document.height,
+        "input_image_document_ids": parent_ids(document),
+        "thread_id": str(document.thread_id) if document.thread_id else None,
+        "run_id": str(document.run_id) if document.run_id else None,
+        "message_id": str(document.message_id) if document.message_id else None,
+        "created_at": iso(document.created_at),
+        "url": urls["url"],
+        "thumbnail_url": urls["thumbnail_url"],
+    }
+
+
+def lineage_payload(lineage: Lineage, base_url: str) -> dict[str, Any]:
+    """`GET /documents/{id}/lineage`: the document, its ancestors and descendants (nearest
+    first), and every parent→child link between them, so a client can draw the graph."""
+    return {
+        "document_id": str(lineage.document.id),
+        "document": lineage_node(lineage.document, base_url, depth=0),
+        "ancestors": [lineage_node(d, base_url, depth=-depth) for d, depth in lineage.ancestors],
+        "descendants": [lineage_node(d, base_url, depth=depth) for d, depth in lineage.descendants],
+        "links": [
+            {"parent_id": str(link.parent_id), "child_id": str(link.child_id), "position": link.position}
+            for link in lineage.links
+        ],
+        "truncated": lineage.truncated,
     }
 
 

@@ -57,6 +57,8 @@ class MessageInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(
         choices=["chat", "generate_image", "generate_video"], required=False, allow_null=True
     )
+    # Easel's addition for direct mode: edit a stored document without uploading it again.
+    input_image_document_id = serializers.UUIDField(required=False, allow_null=True)
     send_to_llm = StrictBooleanField(required=False, default=True)
     json_output = StrictBooleanField(required=False, default=False)
     memory = serializers.CharField(required=False, allow_blank=True, allow_null=True)

@@ -103,10 +103,62 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Media storage: S3-compatible when a bucket is configured ---------------------------------
+# Media URLs are always Easel's own signed URLs (/api/media/...). On the filesystem Easel serves
+# the bytes; with a bucket it answers with a redirect to a short-lived presigned URL, so bytes
+# never pass through the web process while expiry, tampering and deletion stay Easel's to
+# enforce (a deleted document's URL is a 404 at once, even when another document shares its
+# bytes). EASEL_MEDIA_PUBLIC_URLS=1 hands out the bucket's plain, unsigned URLs instead, for a
+# public bucket or CDN.
+EASEL_MEDIA_PUBLIC_URLS = env.bool("EASEL_MEDIA_PUBLIC_URLS", default=False)
+EASEL_MEDIA_REDIRECT_TTL = env.int("EASEL_MEDIA_REDIRECT_TTL", default=300)
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+# stream: Easel sends the bytes; redirect: 302 to a presigned bucket URL; public: unsigned bucket URLs.
+# "stream" also suits a bucket that only the servers can reach.
+EASEL_MEDIA_DELIVERY = env("EASEL_MEDIA_DELIVERY", default="") or (
+    "public" if EASEL_MEDIA_PUBLIC_URLS else "redirect" if AWS_STORAGE_BUCKET_NAME else "stream"
+)
+if EASEL_MEDIA_DELIVERY not in ("stream", "redirect", "public") or (
+    EASEL_MEDIA_DELIVERY != "stream" and not AWS_STORAGE_BUCKET_NAME
+):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("EASEL_MEDIA_DELIVERY is stream, or redirect/public with AWS_STORAGE_BUCKET_NAME set.")
+if AWS_STORAGE_BUCKET_NAME:
+    _custom_domain = env("AWS_S3_CUSTOM_DOMAIN", default="") or None
+    if _custom_domain and EASEL_MEDIA_DELIVERY != "public":
+        from django.core.exceptions import ImproperlyConfigured
+
+        # django-storages never signs URLs on a custom domain: they would be public.
+        raise ImproperlyConfigured("AWS_S3_CUSTOM_DOMAIN URLs are never signed; it needs EASEL_MEDIA_PUBLIC_URLS=1.")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "location": env("AWS_LOCATION", default=""),
+            "custom_domain": _custom_domain,
+            "signature_version": "s3v4",
+            "querystring_auth": EASEL_MEDIA_DELIVERY != "public",
+            "querystring_expire": EASEL_MEDIA_REDIRECT_TTL,
+            "default_acl": None,
+            # File names are content hashes: a name's bytes never change.
+            "object_parameters": {"CacheControl": "private, max-age=31536000, immutable"},
+        },
+    }
+
 # --- Request limits -------------------------------------------------------------------------
 EASEL_MAX_REQUEST_BYTES = env.int("EASEL_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
 EASEL_MAX_UPLOAD_BYTES = env.int("EASEL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 EASEL_MAX_IMAGE_PIXELS = env.int("EASEL_MAX_IMAGE_PIXELS", default=40_000_000)
+EASEL_THUMBNAIL_SIZE = env.int("EASEL_THUMBNAIL_SIZE", default=256)
+# Thread uploads that no document derives from and no message attaches are purged after this
+# many days (0 keeps them forever); see designs.services.documents.documents_purge_unreferenced.
+EASEL_UPLOAD_RETENTION_DAYS = env.int("EASEL_UPLOAD_RETENTION_DAYS", default=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("EASEL_MAX_FORM_BYTES", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -141,6 +193,7 @@ EASEL_SWEEP_INTERVAL = env.float("EASEL_SWEEP_INTERVAL", default=15.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},
     "purge-idempotency-keys": {"task": "easel.purge_idempotency_keys", "schedule": 3600.0},
+    "purge-unreferenced-uploads": {"task": "easel.purge_unreferenced_uploads", "schedule": 6 * 3600.0},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -29,3 +29,11 @@ def purge_idempotency_keys_task() -> int:
     from designs.services.idempotency import idempotency_purge_expired
 
     return idempotency_purge_expired()
+
+
+@shared_task(name="easel.purge_unreferenced_uploads", acks_late=False)
+def purge_unreferenced_uploads_task() -> dict[str, int]:
+    """Apply EASEL_UPLOAD_RETENTION_DAYS and remove orphaned files (scheduled by beat)."""
+    from designs.services.documents import documents_purge_unreferenced, storage_orphans_purge
+
+    return {"uploads": documents_purge_unreferenced(), "orphan_files": storage_orphans_purge()}

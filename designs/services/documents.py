@@ -1,18 +1,53 @@
-"""Creating and deleting documents (images) and their files."""
+"""Documents (images): storing them, deleting them, their lineage, listing and retention.
+
+Files are content-addressed per project: `projects/<project>/images/<sha256>.<ext>` and
+`projects/<project>/thumbnails/<sha256>.webp`. Documents with identical bytes in one project
+share one file, and a file is deleted only when no document uses it any more. Both "is this
+name still used?" (deletion) and "a new row uses this name" (creation) run holding the
+project's row lock, so a deletion can never remove a file a concurrent creation relies on.
+Only Django's storage API is used, so the same code runs on disk and on S3.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from designs.models import Document, Message, Project, Run, Thread
-from designs.services.images import ImageFacts
+from designs.models import (
+    EXTENSIONS,
+    Assistant,
+    Document,
+    DocumentParent,
+    Message,
+    Project,
+    Run,
+    Thread,
+)
+from designs.services.images import ImageFacts, make_thumbnail
 
 logger = logging.getLogger(__name__)
+
+LINEAGE_LIMIT = 500
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+def file_storage() -> Storage:
+    return Document._meta.get_field("file").storage
+
+
+def project_prefix(project_id: Any) -> str:
+    return f"projects/{project_id}"
 
 
 def document_create(
@@ -23,9 +58,11 @@ def document_create(
     thread: Thread | None,
     operation: str,
     prompt: str = "",
+    assistant: Assistant | None = None,
     run: Run | None = None,
     message: Message | None = None,
     parent: Document | None = None,
+    parents: Sequence[Document] = (),
     revised_prompt: str | None = None,
     model_provider: str = "",
     model_name: str = "",
@@ -35,28 +72,39 @@ def document_create(
     original_filename: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Document:
-    """Store an image's bytes and its document row.
+    """Store an image's bytes (once per project), its thumbnail and its document row.
 
-    Idempotent per (run, tool_call_id, output_index): a second call returns the first
-    document instead of storing the image again.
+    `parent` is the primary input, `parents` any further inputs; all must be of `project`
+    (ValueError otherwise). Idempotent per (run, tool_call_id, output_index): a second call
+    returns the first document instead of storing the image again.
     """
     if run is not None and tool_call_id is not None:
         existing = Document.objects.filter(run=run, tool_call_id=tool_call_id, output_index=output_index).first()
         if existing is not None:
             return existing
+    inputs = _inputs(project, parent, parents)
+    digest = hashlib.sha256(data).hexdigest()
+    thumbnail = make_thumbnail(data)
+    image_name = f"{project_prefix(project.id)}/images/{digest}.{EXTENSIONS[facts.mime_type]}"
+    thumbnail_name = f"{project_prefix(project.id)}/thumbnails/{digest}.webp"
+    # Written before the lock, so the slow part (an S3 upload) never holds it.
+    _store_once(image_name, data)
+    _store_once(thumbnail_name, thumbnail.data)
     document = Document(
         project=project,
         thread=thread,
-        assistant=thread.assistant if thread else None,
+        assistant=assistant or (thread.assistant if thread else None),
         run=run,
         message=message,
-        parent=parent,
+        parent=inputs[0] if inputs else None,
         operation=operation,
         mime_type=facts.mime_type,
         width=facts.width,
         height=facts.height,
         file_size_bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        thumbnail_width=thumbnail.width,
+        thumbnail_height=thumbnail.height,
+        sha256=digest,
         prompt=prompt,
         revised_prompt=revised_prompt,
         model_provider=model_provider,
@@ -67,27 +115,254 @@ def document_create(
         metadata={**(metadata or {}), **({"original_filename": original_filename} if original_filename else {})},
     )
     document.filename = f"{document.id}.{document.extension}"
-    document.file.save(document.filename, ContentFile(data), save=False)
     try:
         with transaction.atomic():
+            _lock_project(project.id)
+            # A deletion may have removed a shared file between the write above and the lock.
+            document.file.name = _store_once(image_name, data)
+            document.thumbnail.name = _store_once(thumbnail_name, thumbnail.data)
             document.save()
+            DocumentParent.objects.bulk_create(
+                DocumentParent(child=document, parent=source, position=index) for index, source in enumerate(inputs)
+            )
     except IntegrityError:
         # A concurrent attempt stored the same tool call's image first: keep theirs.
-        document.file.delete(save=False)
+        names = [image_name, thumbnail_name]
+        transaction.on_commit(lambda: release_files(project_id=project.id, names=names))
         return Document.objects.get(run=run, tool_call_id=tool_call_id, output_index=output_index)
     return document
 
 
+def _inputs(project: Project, parent: Document | None, parents: Sequence[Document]) -> list[Document]:
+    inputs: list[Document] = []
+    for source in (parent, *parents):
+        if source is None or any(source.id == seen.id for seen in inputs):
+            continue
+        if source.project_id != project.id:
+            raise ValueError(f"document {source.id} is not in project {project.id}")
+        inputs.append(source)
+    return inputs
+
+
+def _store_once(name: str, data: bytes) -> str:
+    """Write `data` under `name` unless it is there already; the name actually used."""
+    storage = file_storage()
+    if storage.exists(name):
+        return name
+    # Two creators racing on a new name may end with two copies (the filesystem picks a fresh
+    # name for the second); that costs space, never correctness.
+    return storage.save(name, ContentFile(data))
+
+
+def _lock_project(project_id: Any) -> None:
+    # NO KEY UPDATE: serialises file bookkeeping without blocking inserts that reference the
+    # project (they take KEY SHARE). SQLite ignores it; its IMMEDIATE transactions serialise writers.
+    list(Project.objects.select_for_update(no_key=True).filter(id=project_id).values_list("id", flat=True))
+
+
 def document_delete(*, document: Document) -> None:
-    """Delete a document and its file. The row goes first so no URL can serve a half-deleted file."""
-    file_name = document.file.name
-    storage = document.file.storage
+    """Delete a document; after commit, delete its file and thumbnail unless another document shares them.
+
+    The row goes first, so its URLs answer 404 at once, before any file is touched.
+    """
+    project_id = document.project_id
+    names = [document.file.name, document.thumbnail.name]
     document.delete()
-    transaction.on_commit(lambda: _delete_file(storage, file_name))
+    transaction.on_commit(lambda: release_files(project_id=project_id, names=names))
 
 
-def _delete_file(storage: Any, name: str) -> None:
-    try:
+def release_files(*, project_id: Any, names: Iterable[str]) -> list[str]:
+    """Delete each named file that no document uses; the names deleted. Safe to call twice."""
+    storage = file_storage()
+    deleted: list[str] = []
+    with transaction.atomic():
+        _lock_project(project_id)
+        for name in filter(None, names):
+            if Document.objects.filter(Q(file=name) | Q(thumbnail=name)).exists():
+                continue
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("could not delete %s from storage", name)
+                continue
+            deleted.append(name)
+    return deleted
+
+
+def project_files_delete(*, project_id: Any) -> int:
+    """Delete every file under a deleted project's prefix; the number deleted."""
+    storage = file_storage()
+    names = list(_walk(storage, project_prefix(project_id)))
+    for name in names:
         storage.delete(name)
-    except OSError:
-        logger.exception("could not delete %s from storage", name)
+    return len(names)
+
+
+def _walk(storage: Storage, prefix: str) -> Iterator[str]:
+    try:
+        directories, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{prefix}/{name}"
+    for directory in directories:
+        yield from _walk(storage, f"{prefix}/{directory}")
+
+
+# --- Lineage --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A document's ancestors and descendants, each with its distance; `links` joins them all."""
+
+    document: Document
+    ancestors: list[tuple[Document, int]]
+    descendants: list[tuple[Document, int]]
+    links: list[DocumentParent]
+    truncated: bool
+
+
+def document_lineage(*, document: Document, limit: int = LINEAGE_LIMIT) -> Lineage:
+    """Walk parent links both ways within the document's project, nearest first, at most `limit` each way."""
+    ancestors, up_links, up_cut = _walk_links(document, upward=True, limit=limit)
+    descendants, down_links, down_cut = _walk_links(document, upward=False, limit=limit)
+    links = {link.id: link for link in (*up_links, *down_links)}
+    ordered = sorted(links.values(), key=lambda link: (str(link.child_id), link.position))
+    return Lineage(document, ancestors, descendants, ordered, up_cut or down_cut)
+
+
+def _walk_links(
+    document: Document, *, upward: bool, limit: int
+) -> tuple[list[tuple[Document, int]], list[DocumentParent], bool]:
+    seen = {document.id}
+    frontier = [document.id]
+    found: list[tuple[Document, int]] = []
+    links: list[DocumentParent] = []
+    depth = 0
+    # Both ends are filtered by project: links never cross projects, and this makes sure of it.
+    scope = Q(child__project_id=document.project_id, parent__project_id=document.project_id)
+    while frontier:
+        depth += 1
+        near = "child_id" if upward else "parent_id"
+        far = "parent" if upward else "child"
+        step = list(
+            DocumentParent.objects.filter(scope, **{f"{near}__in": frontier}).select_related(far).order_by("position")
+        )
+        links += step
+        frontier = []
+        for link in step:
+            other: Document = getattr(link, far)
+            if other.id in seen:
+                continue
+            if len(found) >= limit:
+                return found, links, True
+            seen.add(other.id)
+            frontier.append(other.id)
+            found.append((other, depth))
+    return found, links, False
+
+
+# --- Listing --------------------------------------------------------------------------------
+
+
+def documents_for_project(
+    *,
+    project: Project,
+    thread: Thread | None = None,
+    operation: str | None = None,
+    model_provider: str | None = None,
+    model_name: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Document]:
+    """The project's documents matching every filter given, newest first."""
+    queryset = Document.objects.filter(project=project)
+    if thread is not None:
+        queryset = queryset.filter(thread=thread)
+    if operation:
+        queryset = queryset.filter(operation=operation)
+    if model_provider:
+        queryset = queryset.filter(model_provider=model_provider)
+    if model_name:
+        queryset = queryset.filter(model_name=model_name)
+    if created_after is not None:
+        queryset = queryset.filter(created_at__gte=created_after)
+    if created_before is not None:
+        queryset = queryset.filter(created_at__lt=created_before)
+    return queryset.order_by("-created_at", "-id")
+
+
+# --- Retention ------------------------------------------------------------------------------
+
+
+def documents_purge_unreferenced(*, days: int | None = None, now: datetime | None = None) -> int:
+    """Delete thread uploads older than `days` (EASEL_UPLOAD_RETENTION_DAYS) that no document
+    derives from and no message attaches; the number deleted. 0 days deletes nothing.
+
+    Assistant documents are kept: they were attached to the assistant on purpose.
+    """
+    days = settings.EASEL_UPLOAD_RETENTION_DAYS if days is None else days
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    candidates = list(
+        Document.objects.filter(
+            operation=Document.Operation.UPLOAD,
+            created_at__lt=cutoff,
+            thread__isnull=False,
+            message__isnull=True,
+            child_links__isnull=True,
+            children__isnull=True,
+        )
+    )
+    attached = _attached_ids({d.thread_id for d in candidates})
+    purged = 0
+    for document in candidates:
+        if str(document.id) in attached:
+            continue
+        with transaction.atomic():
+            # Checked again under the transaction: a new edit may have used it meanwhile.
+            if DocumentParent.objects.filter(parent_id=document.id).exists():
+                continue
+            document_delete(document=document)
+        purged += 1
+    if purged:
+        logger.info("purged %d unreferenced uploads older than %d days", purged, days)
+    return purged
+
+
+def _attached_ids(thread_ids: set[Any]) -> set[str]:
+    metadata = Message.objects.filter(thread_id__in=thread_ids, metadata__has_key="attachment_ids").values_list(
+        "metadata", flat=True
+    )
+    return {str(i) for item in metadata for i in (item.get("attachment_ids") or [])}
+
+
+def storage_orphans_purge(*, grace: timedelta = ORPHAN_GRACE, now: datetime | None = None) -> int:
+    """Delete stored files no document uses, older than `grace`; the number deleted.
+
+    Orphans come from a crash between writing a file and committing its row, or a failed
+    deletion; the grace period leaves files of creations still in flight alone.
+    """
+    storage = file_storage()
+    cutoff = (now or timezone.now()) - grace
+    live_projects = {str(pk) for pk in Project.objects.values_list("id", flat=True)}
+    try:
+        project_dirs, _ = storage.listdir("projects")
+    except FileNotFoundError:
+        return 0
+    purged = 0
+    for project_id in project_dirs:
+        if project_id not in live_projects:
+            purged += project_files_delete(project_id=project_id)
+            continue
+        used = set(Document.objects.filter(project_id=project_id).values_list("file", flat=True))
+        used |= set(Document.objects.filter(project_id=project_id).values_list("thumbnail", flat=True))
+        stale = [
+            name
+            for name in _walk(storage, project_prefix(project_id))
+            if name not in used and storage.get_modified_time(name) < cutoff
+        ]
+        purged += len(release_files(project_id=project_id, names=stale))
+    return purged

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from designs.auth import new_key_material
 from designs.models import ApiKey, Project
+from designs.services.documents import project_files_delete
 
 
 def project_get_or_create(*, name: str) -> tuple[Project, bool]:
@@ -24,3 +25,14 @@ def api_key_create(*, project: Project, name: str = "", created_by=None) -> tupl
 def api_key_revoke(*, key: ApiKey) -> None:
     """Idempotent: a revoked key stays revoked with its first revocation time."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project with everything in it; after commit, every file under its storage prefix.
+
+    Files are per project (never shared across projects), so the whole prefix can go at once.
+    """
+    project_id = project.id
+    project.delete()
+    transaction.on_commit(lambda: project_files_delete(project_id=project_id))

@@ -47,14 +47,15 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
     """Validate and store one turn; ApiError for anything wrong, with nothing written."""
     operation = data.get("operation") or "chat"
     _check_uploads(operation, uploads)
+    source = _source_document(project, data, operation, uploads)
     content = data.get("content") or ""
     has_input = bool(uploads.get("input_image") or uploads.get("files"))
     if not content.strip() and not has_input:
         raise ApiError("content: may not be empty")
-    plan = _plan(data, operation, uploads)
+    plan = _plan(data, operation, uploads, has_source=source is not None)
     images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
     with transaction.atomic():
-        thread = _thread_for(project, data)
+        thread = _thread_for(project, data, source)
         if plan is not None:
             _check_idle(thread)
         user_message = Message.objects.create(
@@ -67,12 +68,15 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
         )
         attachments = [
             document_create(
-                project=project, data=raw, facts=facts, thread=thread, message=user_message,
+                project=project, data=image.data, facts=image.facts, thread=thread, message=user_message,
                 operation=Document.Operation.UPLOAD, original_filename=getattr(upload, "name", None),
+                metadata=image.provenance(),
             )
             for name, items in images.items()
-            for upload, (raw, facts) in zip(uploads[name], items, strict=True)
+            for upload, image in zip(uploads[name], items, strict=True)
         ]
+        # An existing document to edit is attached to the turn like an upload, without a copy.
+        attachments = [source, *attachments] if source is not None else attachments
         if attachments:
             user_message.metadata = {**user_message.metadata, "attachment_ids": [str(d.id) for d in attachments]}
             user_message.save(update_fields=["metadata"])
@@ -102,7 +106,30 @@ class _Plan:
     image_config: dict[str, Any]
 
 
-def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list]) -> _Plan | None:
+def _source_document(
+    project: Project, data: dict[str, Any], operation: str, uploads: dict[str, list]
+) -> Document | None:
+    """The project's document named by input_image_document_id (direct edits only), or None.
+
+    Another project's id is "not found", exactly like an unknown one.
+    """
+    document_id = data.get("input_image_document_id")
+    if document_id is None:
+        return None
+    if operation != "generate_image":
+        raise ApiError("input_image_document_id is only allowed with operation=generate_image")
+    if uploads.get("input_image"):
+        raise ApiError("Send either input_image or input_image_document_id, not both")
+    document = Document.objects.filter(project=project, id=document_id).first()
+    if document is None:
+        raise ApiError("Document not found", 404)
+    thread_id = data.get("thread_id")
+    if thread_id and document.thread_id and str(document.thread_id) != str(thread_id):
+        raise ApiError("input_image_document_id: that document belongs to another thread")
+    return document
+
+
+def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list], *, has_source: bool = False) -> _Plan | None:
     """Resolve providers and validate image_config; None when no run is wanted."""
     if not data.get("send_to_llm", True) and operation == "chat":
         return None
@@ -119,7 +146,7 @@ def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list]) -> _Pl
     config: dict[str, Any] = {}
     if entry is not None:
         config = validate_image_config(data.get("image_config") or {}, entry)
-        has_reference = uploads.get("input_image") or uploads.get("files")
+        has_reference = uploads.get("input_image") or uploads.get("files") or has_source
         if has_reference and not entry.supports_vision:
             raise ApiError(f"image_model_vision_required: {entry.key} cannot take input images")
     elif data.get("image_config"):
@@ -127,9 +154,12 @@ def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list]) -> _Pl
     return _Plan(llm, image, config)
 
 
-def _thread_for(project: Project, data: dict[str, Any]) -> Thread:
+def _thread_for(project: Project, data: dict[str, Any], source: Document | None = None) -> Thread:
     if data.get("thread_id"):
         return thread_get(project=project, thread_id=data["thread_id"], for_update=True)
+    if source is not None and source.thread_id:
+        # Editing a document without naming a thread continues the document's own thread.
+        return thread_get(project=project, thread_id=source.thread_id, for_update=True)
     if data.get("assistant_id"):
         assistant = assistant_get(project=project, assistant_id=data["assistant_id"])
     else:
