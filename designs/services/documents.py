@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -332,6 +333,14 @@ def documents_purge_unreferenced(*, days: int | None = None, now: datetime | Non
     return purged
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _attached_ids(thread_ids: set[Any]) -> set[str]:
     metadata = Message.objects.filter(thread_id__in=thread_ids, metadata__has_key="attachment_ids").values_list(
         "metadata", flat=True
@@ -353,12 +362,12 @@ def storage_orphans_purge(*, grace: timedelta = ORPHAN_GRACE, now: datetime | No
     except FileNotFoundError:
         return 0
     purged = 0
-    for project_id in project_dirs:
-        if project_id not in live_projects:
-            purged += project_files_delete(project_id=project_id)
-            continue
-        used = set(Document.objects.filter(project_id=project_id).values_list("file", flat=True))
-        used |= set(Document.objects.filter(project_id=project_id).values_list("thumbnail", flat=True))
+    for project_id in filter(_is_uuid, project_dirs):
+        # A deleted project's files are all unused; the others are checked name by name.
+        used: set[str] = set()
+        if project_id in live_projects:
+            rows = Document.objects.filter(project_id=project_id)
+            used = set(rows.values_list("file", flat=True)) | set(rows.values_list("thumbnail", flat=True))
         stale = [
             name
             for name in _walk(storage, project_prefix(project_id))
