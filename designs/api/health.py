@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
@@ -30,7 +30,8 @@ def _broker() -> dict:
 def _storage() -> dict:
     name = default_storage.save(f"healthz/{uuid.uuid4().hex}", ContentFile(b"ok"))
     default_storage.delete(name)
-    return {"ok": True, "backend": type(default_storage).__name__}
+    # default_storage is a lazy wrapper; name the backend actually configured.
+    return {"ok": True, "backend": type(storages["default"]).__name__}
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
