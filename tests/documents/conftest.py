@@ -100,13 +100,22 @@ def s3_storages(moto: MotoServer, bucket: str) -> dict:
 @pytest.fixture(params=["filesystem", "s3"])
 def local_store(request, settings, tmp_path) -> LocalStore:
     if request.param == "s3":
-        moto = request.getfixturevalue("moto")
-        bucket = moto.new_bucket()
-        settings.STORAGES = s3_storages(moto, bucket)
-        settings.AWS_STORAGE_BUCKET_NAME = bucket
-        settings.EASEL_MEDIA_DELIVERY = "redirect"
-        return LocalStore("s3", moto=moto, bucket=bucket)
+        return _bucket(settings, request.getfixturevalue("moto"))
     return _filesystem(settings, tmp_path)
+
+
+@pytest.fixture
+def bucket_store(settings, moto) -> LocalStore:
+    """In-process tests that are about buckets only."""
+    return _bucket(settings, moto)
+
+
+def _bucket(settings, moto: MotoServer) -> LocalStore:
+    bucket = moto.new_bucket()
+    settings.STORAGES = s3_storages(moto, bucket)
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.EASEL_MEDIA_DELIVERY = "redirect"
+    return LocalStore("s3", moto=moto, bucket=bucket)
 
 
 @pytest.fixture
