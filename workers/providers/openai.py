@@ -57,6 +57,10 @@ EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "im
 # --------------------------------------------------------------------------------------------
 
 
+def bearer(settings: ProviderSettings) -> dict[str, str]:
+    return {"authorization": f"Bearer {settings.api_key}"}
+
+
 def malformed(vendor: str, what: str) -> ProviderError:
     return ProviderError(f"{vendor}: malformed response ({what})", permanent=True, kind="malformed_response")
 
@@ -272,13 +276,9 @@ class OpenAIChat:
         # An instance name, so a vLLM/Ollama/LM Studio instance reports and registers as itself.
         self.name = name  # type: ignore[misc]
         self.settings = settings
-        self.client = build_client(settings, headers=self.headers())
 
     def headers(self) -> dict[str, str]:
-        return {"authorization": f"Bearer {self.settings.api_key}"}
-
-    def close(self) -> None:
-        self.client.close()
+        return bearer(self.settings)
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -302,15 +302,21 @@ class OpenAIChat:
         returns without a Finished (the caller knows why it stopped).
         """
         body = self.request_body(request)
-        with open_response(
-            self.client,
-            "POST",
-            "chat/completions",
-            settings=self.settings,
-            vendor=self.name,
-            map_error=self.map_error,
-            json=body,
-        ) as response:
+        if cancelled():
+            return
+        # A client per call: the registry makes an adapter per use and never closes it.
+        with (
+            build_client(self.settings, headers=self.headers()) as client,
+            open_response(
+                client,
+                "POST",
+                "chat/completions",
+                settings=self.settings,
+                vendor=self.name,
+                map_error=self.map_error,
+                json=body,
+            ) as response,
+        ):
             state = ChatStreamState(self.name)
             for chunk in json_payloads(response, self.name):
                 if cancelled():
@@ -426,10 +432,6 @@ class OpenAIImages:
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
-        self.client = build_client(settings, headers={"authorization": f"Bearer {settings.api_key}"})
-
-    def close(self) -> None:
-        self.client.close()
 
     def generate(
         self,
@@ -475,16 +477,19 @@ class OpenAIImages:
             path, payload = "images/edits", {"data": form_fields(params), "files": edit_files(request)}
         else:
             path, payload = "images/generations", {"json": params}
-        with open_response(
-            self.client,
-            "POST",
-            path,
-            settings=self.settings,
-            vendor=self.name,
-            map_error=partial(map_http_error, vendor=self.name),
-            retry_safe=False,
-            **payload,
-        ) as response:
+        with (
+            build_client(self.settings, headers=bearer(self.settings)) as client,
+            open_response(
+                client,
+                "POST",
+                path,
+                settings=self.settings,
+                vendor=self.name,
+                map_error=partial(map_http_error, vendor=self.name),
+                retry_safe=False,  # a repeated generation could bill twice
+                **payload,
+            ) as response,
+        ):
             if partials:
                 return self._read_stream(response, on_preview, cancelled)
             return self._read_body(response)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 
 import httpx2
@@ -26,6 +27,7 @@ from workers.providers.base import (
 from workers.providers.http import ProviderSettings, build_client, open_response
 from workers.providers.openai import (
     OpenAIChat,
+    bearer,
     body_error,
     decode_image,
     image_part,
@@ -46,6 +48,7 @@ IMAGE_ONLY_PREFIXES = ("black-forest-labs/", "sourceful/")
 REFUSAL_FINISHES = frozenset(
     {"content_filter", "IMAGE_SAFETY", "SAFETY", "PROHIBITED_CONTENT", "IMAGE_PROHIBITED_CONTENT"}
 )
+ATTRIBUTION = {"x-title": "Easel"}  # OpenRouter's app attribution header
 MASK_NOTE = "The last image is a mask: its transparent areas mark where to edit the first image."
 
 
@@ -80,7 +83,7 @@ class OpenRouterChat(OpenAIChat):
         super().__init__(settings, name=name)
 
     def headers(self) -> dict[str, str]:
-        return {**super().headers(), "x-title": "Easel"}  # OpenRouter's app attribution
+        return {**super().headers(), **ATTRIBUTION}
 
     def request_body(self, request: ChatRequest) -> dict[str, Any]:
         return {**super().request_body(request), **routing_fields(request.extra.get("openrouter"))}
@@ -122,14 +125,14 @@ def size_tier(size: Any) -> str | None:
 def image_config(request: ImageRequest) -> dict[str, str]:
     """`image_config` from caller config (aspect_ratio, size, resolution), then the LLM's hints."""
     config = request.config
+    # The caller's values were validated against the model (some take 1:4 or 0.5K): kept as they are.
     ratio = (
-        nearest_ratio(config.get("aspect_ratio"))
+        config.get("aspect_ratio")
         or nearest_ratio(config.get("size"))
         or nearest_ratio(request.aspect_ratio_hint)
         or nearest_ratio(request.size_hint)
     )
-    tier = str(config["resolution"]).upper() if config.get("resolution") else None
-    tier = tier or size_tier(config.get("size")) or size_tier(request.size_hint)
+    tier = config.get("resolution") or size_tier(config.get("size")) or size_tier(request.size_hint)
     return {k: v for k, v in (("aspect_ratio", ratio), ("image_size", tier)) if v}
 
 
@@ -149,12 +152,6 @@ class OpenRouterImages:
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
-        self.client = build_client(
-            settings, headers={"authorization": f"Bearer {settings.api_key}", "x-title": "Easel"}
-        )
-
-    def close(self) -> None:
-        self.client.close()
 
     def generate(
         self,
@@ -191,16 +188,19 @@ class OpenRouterImages:
         return body
 
     def _call(self, body: dict[str, Any]) -> list[ImageResult]:
-        with open_response(
-            self.client,
-            "POST",
-            "chat/completions",
-            settings=self.settings,
-            vendor=self.name,
-            map_error=lambda response, raw: map_openrouter_error(response, raw, vendor=self.name),
-            retry_safe=False,
-            json=body,
-        ) as response:
+        with (
+            build_client(self.settings, headers={**bearer(self.settings), **ATTRIBUTION}) as client,
+            open_response(
+                client,
+                "POST",
+                "chat/completions",
+                settings=self.settings,
+                vendor=self.name,
+                map_error=partial(map_openrouter_error, vendor=self.name),
+                retry_safe=False,  # a repeated generation could bill twice
+                json=body,
+            ) as response,
+        ):
             return self._images(read_json(response, self.name))
 
     def _images(self, data: dict[str, Any]) -> list[ImageResult]:

@@ -1,0 +1,113 @@
+"""What the Anthropic and Gemini fakes answer: a scripted reply, or the "agent mode" default.
+
+Each fake reduces its vendor request to a `LastTurn` (what the conversation ends with) and the
+names of the tools it offers, asks `agent_reply` for a vendor-neutral `Reply`, then renders that
+reply in its own wire format. Tests can bypass the default by queueing replies (`reply_from_script`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+IMAGE_TOOL = "generate_image"
+TOOL_RESULT_TEXT = "Here is your image."
+
+# Words a user says when they want a picture made or changed (matched as whole words).
+_IMAGE_ASK = re.compile(
+    r"\b(generate|draw|drawing|image|picture|photo|paint|sketch|illustrate|edit|make it)\b",
+    re.IGNORECASE,
+)
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    """One tool call the fake model makes; `arguments` is the decoded JSON object."""
+
+    name: str
+    arguments: dict[str, Any]
+    id: str | None = None  # None: the fake invents one (Anthropic) or sends none (Gemini)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A vendor-neutral model answer.
+
+    `stop` overrides the vendor's stop/finish reason (e.g. "max_tokens", "MAX_TOKENS").
+    `images` (Gemini image output only) is how many final images to return; None means one.
+    `thought_image` adds an interim `thought: true` image before the final ones (Gemini 3 style).
+    """
+
+    text: str = ""
+    tool_calls: tuple[ToolUse, ...] = ()
+    stop: str | None = None
+    images: int | None = None
+    thought_image: bool = False
+
+
+@dataclass(frozen=True)
+class LastTurn:
+    """How the conversation ends: the user's last text, or a tool result."""
+
+    text: str = ""
+    is_tool_result: bool = False
+    tool_names: tuple[str, ...] = field(default_factory=tuple)
+
+
+def agent_reply(turn: LastTurn) -> Reply:
+    """The default answer of a tool-using image assistant."""
+    if turn.is_tool_result:
+        return Reply(text=TOOL_RESULT_TEXT)
+    if IMAGE_TOOL in turn.tool_names and _IMAGE_ASK.search(turn.text):
+        return Reply(tool_calls=(ToolUse(IMAGE_TOOL, image_tool_arguments(turn.text)),))
+    return Reply(text=short_answer(turn.text))
+
+
+def image_tool_arguments(user_text: str) -> dict[str, Any]:
+    """`generate_image` arguments for a request: the text as prompt, plus the first UUID as source."""
+    arguments: dict[str, Any] = {"prompt": user_text}
+    match = _UUID.search(user_text)
+    if match:
+        arguments["input_image_document_id"] = match.group(0)
+    return arguments
+
+
+def short_answer(user_text: str) -> str:
+    """A short, deterministic text answer that quotes the start of the user's text."""
+    gist = " ".join(user_text.split()[:8]) or "nothing"
+    return f"You said: {gist}. How can I help with images today?"
+
+
+def reply_from_script(item: dict[str, Any]) -> Reply:
+    """Turn one scripted JSON object into a Reply.
+
+    Shape: {"text": str, "tool_calls": [{"name", "arguments": {...}, "id"?}], "stop": str,
+    "images": int, "thought_image": bool}; every key is optional.
+    """
+    unknown = set(item) - {"text", "tool_calls", "stop", "images", "thought_image"}
+    if unknown:
+        raise ValueError(f"unknown scripted reply keys: {sorted(unknown)}")
+    calls = tuple(
+        ToolUse(call["name"], dict(call.get("arguments") or {}), call.get("id"))
+        for call in item.get("tool_calls") or ()
+    )
+    return Reply(
+        text=str(item.get("text") or ""),
+        tool_calls=calls,
+        stop=item.get("stop"),
+        images=item.get("images"),
+        thought_image=bool(item.get("thought_image")),
+    )
+
+
+def split_text(text: str, words_per_piece: int = 2) -> list[str]:
+    """Split text into streaming pieces of a few words each; joining them gives the text back."""
+    words = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(words[i : i + words_per_piece]) for i in range(0, len(words), words_per_piece)]
+
+
+def count_tokens(text: str) -> int:
+    """A deterministic stand-in for a tokenizer: roughly four characters a token, at least 1."""
+    return max(1, len(text) // 4)
