@@ -1,8 +1,7 @@
 """Fixtures for the OpenAI and OpenRouter fakes and adapters (all named openai_* / openrouter_*).
 
 Each fake runs on a loopback port for one test; settings use small timeouts and backoffs so
-the fault tests stay fast. Generic helpers (fast_settings, png, text_of...) are shared with the
-Anthropic/Gemini suites from `tests.providers._google_anthropic_fixtures`.
+the fault tests stay fast. Generic helpers (fast_settings, png, text_of...) live in `tests.providers.kit`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import pytest
 
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.openrouter import FakeOpenRouter
-from tests.providers._google_anthropic_fixtures import API_KEY, fast_settings
+from tests.providers.kit import API_KEY, fast_settings
 from workers.providers.base import ChatRequest, LLMEvent
 from workers.providers.http import ProviderSettings
 from workers.providers.openai import OpenAIChat, OpenAIImages

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic import FakeAnthropic
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
     IMAGE_TOOL,
@@ -281,16 +281,16 @@ def test_a_dropped_connection_mid_stream_is_a_connection_error(fake: FakeAnthrop
     error, _, events = failure(chat, ask("hello there", tools=()))
 
     assert error.kind == "connection" and not error.permanent
-    assert fake.stream_outcomes == ["dropped"]
+    assert fake.wait_for_outcome() == "dropped"
     assert not any(isinstance(e, Finished) for e in events)
 
 
-def test_a_malformed_event_is_a_malformed_response(fake: FakeAnthropic, chat: AnthropicChat) -> None:
+def test_a_malformed_event_is_a_permanent_malformed_response(fake: FakeAnthropic, chat: AnthropicChat) -> None:
     fake.faults.update(malformed=True, after=3)
 
     error, _, _ = failure(chat, ask("hello there", tools=()))
 
-    assert error.kind == "malformed_response"
+    assert (error.kind, error.permanent) == ("malformed_response", True)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from tests.fakes.anthropic import FakeAnthropic
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
     png,
@@ -170,7 +170,7 @@ def test_a_mid_stream_error_event_raises_in_the_sdk(fake: FakeAnthropic, client:
 
     with pytest.raises(anthropic.APIStatusError, match="overloaded_error"):
         stream_hello(client)
-    assert fake.stream_outcomes == ["error_event"]
+    assert fake.wait_for_outcome() == "error_event"
 
 
 def test_a_malformed_event_breaks_the_sdk_stream(fake: FakeAnthropic, client: anthropic.Anthropic) -> None:
@@ -185,7 +185,7 @@ def test_a_dropped_connection_breaks_the_sdk_stream(fake: FakeAnthropic, client:
 
     with pytest.raises((anthropic.APIConnectionError, httpx2.TransportError)):
         stream_hello(client)
-    assert fake.stream_outcomes == ["dropped"]
+    assert fake.wait_for_outcome() == "dropped"
 
 
 def test_a_delay_before_headers_times_the_sdk_out(fake: FakeAnthropic) -> None:

@@ -12,7 +12,7 @@ from google import genai
 from google.genai import errors, types
 
 from tests.fakes.gemini import THOUGHT_SIGNATURE, FakeGemini
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
     image_size,

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.fakes.openai import FakeOpenAI
-from tests.providers._google_anthropic_fixtures import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
+from tests.providers.kit import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
 
 USER_ASKS_FOR_A_PICTURE = [{"role": "user", "content": f"Draw a red fox in the snow, like {DOCUMENT_ID}"}]
 

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from tests.fakes.openrouter import FakeOpenRouter
-from tests.providers._google_anthropic_fixtures import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
+from tests.providers.kit import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
 
 IMAGE_MODEL = "google/gemini-2.5-flash-image"
 

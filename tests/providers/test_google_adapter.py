@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.gemini import FakeGemini
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
     IMAGE_TOOL,
@@ -167,7 +167,7 @@ def test_a_malformed_function_call_finish_is_a_malformed_response(fake: FakeGemi
 
     error, _, _ = chat_failure(chat, ask("draw"))
 
-    assert error.kind == "malformed_response" and "MALFORMED_FUNCTION_CALL" in error.message
+    assert (error.kind, error.permanent) == ("malformed_response", True) and "MALFORMED_FUNCTION_CALL" in error.message
 
 
 # --- chat: the request on the wire -------------------------------------------------------------
@@ -326,16 +326,16 @@ def test_a_dropped_connection_mid_stream_is_a_connection_error(fake: FakeGemini,
 
     error, _, events = chat_failure(chat, ask("hello there", tools=()))
 
-    assert error.kind == "connection" and fake.stream_outcomes == ["dropped"]
+    assert error.kind == "connection" and fake.wait_for_outcome() == "dropped"
     assert not any(isinstance(e, Finished) for e in events)
 
 
-def test_a_malformed_chunk_is_a_malformed_response(fake: FakeGemini, chat: GeminiChat) -> None:
+def test_a_malformed_chunk_is_a_permanent_malformed_response(fake: FakeGemini, chat: GeminiChat) -> None:
     fake.faults.update(malformed=True, after=1)
 
     error, _, _ = chat_failure(chat, ask("hello there", tools=()))
 
-    assert error.kind == "malformed_response"
+    assert (error.kind, error.permanent) == ("malformed_response", True)
 
 
 def test_an_error_chunk_mid_stream_becomes_a_transient_provider_error(fake: FakeGemini, chat: GeminiChat) -> None:

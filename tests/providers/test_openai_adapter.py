@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.fakes.openai import FakeOpenAI
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
     IMAGE_TOOL,

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.fakes.openrouter import FakeOpenRouter
-from tests.providers._google_anthropic_fixtures import (
+from tests.providers.kit import (
     DOCUMENT_ID,
     IMAGE_TOOL,
     assert_ends_with_usage_and_one_finished,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx2
 
-from workers.providers.base import ProviderError
+from workers.providers.base import MalformedResponseError, ProviderError
 from workers.providers.http import iter_sse
 
 
@@ -30,11 +30,11 @@ def body_failures(vendor: str) -> Iterator[None]:
 
 
 def decode(text: str | bytes, *, vendor: str) -> Any:
-    """Parse JSON from a provider; bad JSON is a `malformed_response` (worth one more try)."""
+    """Parse JSON from a provider; bad JSON is a permanent `malformed_response`."""
     try:
         return json.loads(text)
     except ValueError as exc:
-        raise ProviderError(f"{vendor}: malformed JSON in response", kind="malformed_response") from exc
+        raise MalformedResponseError(f"{vendor}: malformed JSON in response") from exc
 
 
 def json_events(response: httpx2.Response, *, vendor: str) -> Iterator[tuple[str, Any]]:

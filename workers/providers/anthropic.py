@@ -20,6 +20,7 @@ from workers.providers.base import (
     ChatRequest,
     Finished,
     LLMEvent,
+    MalformedResponseError,
     ProviderError,
     TextDelta,
     ToolCall,
@@ -231,7 +232,7 @@ class _Assembler:
         try:
             yield from self._feed(event, data)
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ProviderError(f"{VENDOR}: unexpected {event} event shape", kind="malformed_response") from exc
+            raise MalformedResponseError(f"{VENDOR}: unexpected {event} event shape") from exc
 
     def _feed(self, event: str, data: dict[str, Any]) -> Iterator[LLMEvent]:
         if event == "message_start":

@@ -49,6 +49,15 @@ class ContentPolicyError(ProviderError):
         super().__init__(message, permanent=True, kind="content_policy", status_code=status_code)
 
 
+class MalformedResponseError(ProviderError):
+    """The provider answered with something we cannot read (bad JSON, a missing field, bytes
+    that are not an image). Permanent: asking again bills again for the same broken answer,
+    and the run should end saying what was wrong rather than loop."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, permanent=True, kind="malformed_response")
+
+
 # --------------------------------------------------------------------------------------------
 # LLM (thread model) side
 # --------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from workers.providers.base import (
     ImageResult,
     InputImage,
     LLMEvent,
+    MalformedResponseError,
     ProviderError,
     TextDelta,
     ToolCall,
@@ -362,7 +363,7 @@ class _ChatAssembler:
         try:
             yield from self._feed(chunk)
         except (KeyError, TypeError, AttributeError) as exc:
-            raise ProviderError(f"{VENDOR}: unexpected stream chunk shape", kind="malformed_response") from exc
+            raise MalformedResponseError(f"{VENDOR}: unexpected stream chunk shape") from exc
 
     def _feed(self, chunk: dict[str, Any]) -> Iterator[LLMEvent]:
         if isinstance(chunk.get("error"), dict):
@@ -396,9 +397,7 @@ class _ChatAssembler:
     def finish(self) -> Iterator[LLMEvent]:
         """Usage and Finished once the stream has ended; a stream without a finish is broken."""
         if self.finish_reason in BAD_CALL_REASONS:
-            raise ProviderError(
-                f"{VENDOR}: model made an invalid function call ({self.finish_reason})", kind="malformed_response"
-            )
+            raise MalformedResponseError(f"{VENDOR}: model made an invalid function call ({self.finish_reason})")
         if not (self.finish_reason or self.block_reason):
             raise ProviderError(f"{VENDOR}: stream ended without a finishReason", kind="connection")
         yield Usage(input_tokens=self.input_tokens, output_tokens=self.output_tokens)
@@ -551,13 +550,13 @@ def _resolution_of_size(size: Any) -> str | None:
 def parse_image_response(payload: Any, seed: int | None = None) -> ImageResult:
     """The final image of a generateContent response, or the right error for its absence."""
     if not isinstance(payload, dict):
-        raise ProviderError(f"{VENDOR}: unexpected response", kind="malformed_response")
+        raise MalformedResponseError(f"{VENDOR}: unexpected response")
     block = (payload.get("promptFeedback") or {}).get("blockReason")
     if block:
         raise ContentPolicyError(f"{VENDOR} blocked the prompt ({block})")
     candidates = payload.get("candidates") or []
     if not candidates:
-        raise ProviderError(f"{VENDOR}: response has no candidates", kind="malformed_response", permanent=True)
+        raise MalformedResponseError(f"{VENDOR}: response has no candidates")
     candidate = candidates[0]
     reason = candidate.get("finishReason")
     if reason in POLICY_REASONS:
@@ -568,13 +567,9 @@ def parse_image_response(payload: Any, seed: int | None = None) -> ImageResult:
     images = [p["inlineData"] for p in parts if isinstance(p.get("inlineData"), dict)]
     if not images:
         text = " ".join(p["text"] for p in parts if p.get("text")).strip()
-        raise ProviderError(
-            f"{VENDOR}: model returned no image: {text[:300] or reason or 'empty response'}",
-            kind="malformed_response",
-            permanent=True,
-        )
+        raise MalformedResponseError(f"{VENDOR}: model returned no image: {text[:300] or reason or 'empty response'}")
     try:
         data = base64.b64decode(images[-1]["data"], validate=True)
     except (KeyError, binascii.Error, ValueError) as exc:
-        raise ProviderError(f"{VENDOR}: image data is not base64", kind="malformed_response") from exc
+        raise MalformedResponseError(f"{VENDOR}: image data is not base64") from exc
     return ImageResult(data=data, mime_type=images[-1].get("mimeType") or "image/png", seed=seed)

@@ -30,6 +30,7 @@ from workers.providers.base import (
     ImageResult,
     InputImage,
     LLMEvent,
+    MalformedResponseError,
     ProviderError,
     TextDelta,
     ToolCall,
@@ -62,7 +63,7 @@ def bearer(settings: ProviderSettings) -> dict[str, str]:
 
 
 def malformed(vendor: str, what: str) -> ProviderError:
-    return ProviderError(f"{vendor}: malformed response ({what})", permanent=True, kind="malformed_response")
+    return MalformedResponseError(f"{vendor}: malformed response ({what})")
 
 
 def parse_json(text: str | bytes, vendor: str) -> Any:

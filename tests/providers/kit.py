@@ -1,7 +1,7 @@
-"""Helpers shared by the Anthropic and Gemini fake and adapter tests.
+"""What every provider test module shares: fast settings, a test key, images, event helpers.
 
-Each test module declares its own small fixtures on top of these (not a conftest.py), so the
-other provider suites in this folder stay independent of ours.
+The OpenAI/OpenRouter suites build fixtures on these in conftest.py; the Anthropic and Gemini
+suites declare their own small fixtures in each module.
 """
 
 from __future__ import annotations
