@@ -57,6 +57,7 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
 
     async def _follow(self, stream: str, after: str | None) -> None:
         log = events.get_log()
+        after = await events.resume_point(stream, after)
         while True:
             batch = await log.read(stream, after, timeout=settings.EASEL_SSE_KEEPALIVE)
             for event_id, event in batch:

@@ -61,6 +61,9 @@ class EventLog(Protocol):
     async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
         """Events after `after`; waits up to `timeout` seconds for the first one."""
 
+    def last_id(self, stream: str) -> str | None:
+        """The id of the newest event in the stream (None when empty)."""
+
     def request_cancel(self, run_id: str) -> None: ...
 
     def cancel_requested(self, run_id: str) -> bool: ...
@@ -133,6 +136,11 @@ class MemoryEventLog:
         except TimeoutError:
             return []
         return self.entries(stream, after)
+
+    def last_id(self, stream: str) -> str | None:
+        with self._lock:
+            run = self._runs.get(stream)
+            return run.entries[-1][0] if run and run.entries else None
 
     def _after(self, stream: str, after: str | None) -> list[Entry]:
         run = self._runs.get(stream)
@@ -213,6 +221,10 @@ class RedisEventLog:
         _key, items = result[0]
         return self._decode(items)
 
+    def last_id(self, stream: str) -> str | None:
+        newest = self._sync.xrevrange(self._key(stream), "+", "-", count=1)
+        return newest[0][0] if newest else None
+
     def request_cancel(self, run_id: str) -> None:
         self._sync.set(f"easel:run:{run_id}:cancel", "1", ex=self._open_ttl)
 
@@ -239,6 +251,19 @@ def get_log() -> EventLog:
                 else:
                     _log = MemoryEventLog(ttl=settings.EASEL_EVENT_LOG_TTL)
     return _log
+
+
+async def resume_point(stream: str, after: str | None) -> str | None:
+    """Where a reader asking for events after `after` starts: an id from the future (a clock
+    ahead, a stream that was trimmed) means "nothing to replay, tail from now"."""
+    if after is None:
+        return None
+    from asgiref.sync import sync_to_async
+
+    newest = await sync_to_async(get_log().last_id, thread_sensitive=False)(stream)
+    if newest is None or id_key(after) > id_key(newest):
+        return newest
+    return after
 
 
 def run_stream(run_id: object) -> str:

@@ -27,7 +27,7 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
     log = events.get_log()
     stream = events.run_stream(run_id)
     deadline = time.monotonic() + settings.EASEL_RUN_WAIT_TIMEOUT
-    last, wait = after, FIRST_LOOK
+    last, wait = await events.resume_point(stream, after), FIRST_LOOK
     while True:
         batch = await log.read(stream, last, timeout=wait)
         wait = settings.EASEL_SSE_KEEPALIVE
