@@ -1,0 +1,65 @@
+"""The sweeper ends runs whose worker died and runs no worker started, with a terminal event."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from designs import events
+from designs.models import Assistant, Message, Project, Run, Thread
+from workers.liveness import sweep_stale_runs
+
+
+def make_run(status: str, *, heartbeat_age: int = 0, age: int = 0) -> Run:
+    project = Project.objects.create(name=f"p-{Project.objects.count()}")
+    assistant = Assistant.objects.create(project=project, name="a")
+    thread = Thread.objects.create(project=project, assistant=assistant)
+    message = Message.objects.create(project=project, thread=thread, role="user", content="hi", seq=1)
+    run = Run.objects.create(project=project, thread=thread, assistant=assistant, user_message=message,
+                             status=status, llm_provider="local", llm_model="easel-local-agent", attempts=1,
+                             heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age))
+    Run.objects.filter(id=run.id).update(created_at=timezone.now() - timedelta(seconds=age))
+    return run
+
+
+def test_it_fails_a_running_run_whose_heartbeat_stopped(db, settings):
+    settings.EASEL_STALE_RUN_SECONDS = 30
+    dead = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    alive = make_run(Run.Status.RUNNING, heartbeat_age=5)
+
+    assert sweep_stale_runs() == 1
+
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == Run.Status.FAILED and "stopped responding" in dead.error
+    assert alive.status == Run.Status.RUNNING
+    terminal = events.get_log().entries(events.run_stream(dead.id))[-1][1]
+    assert terminal["type"] == "run_failed" and terminal["error_kind"] == "worker_lost"
+    assert Message.objects.filter(run=dead, role="assistant", status="FAILED").count() == 1
+
+
+def test_it_fails_a_run_no_worker_started_and_only_once(db, settings):
+    settings.EASEL_QUEUED_RUN_TIMEOUT = 60
+    waiting = make_run(Run.Status.QUEUED, age=600)
+    fresh = make_run(Run.Status.QUEUED, age=1)
+
+    assert sweep_stale_runs() == 1
+    assert sweep_stale_runs() == 0
+
+    waiting.refresh_from_db()
+    fresh.refresh_from_db()
+    assert waiting.status == Run.Status.FAILED and "No worker started" in waiting.error
+    assert fresh.status == Run.Status.QUEUED
+
+
+def test_a_worker_that_claims_a_swept_run_finds_nothing_to_do(db, settings):
+    from workers.pipeline import run_generation
+
+    settings.EASEL_QUEUED_RUN_TIMEOUT = 60
+    run = make_run(Run.Status.QUEUED, age=600)
+    sweep_stale_runs()
+
+    run_generation(str(run.id))
+
+    assert Message.objects.filter(run=run, role="assistant").count() == 1
