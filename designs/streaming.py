@@ -27,9 +27,17 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
     log = events.get_log()
     stream = events.run_stream(run_id)
     deadline = time.monotonic() + settings.EASEL_RUN_WAIT_TIMEOUT
-    last, wait = await events.resume_point(stream, after), FIRST_LOOK
+    last, wait, started = after, FIRST_LOOK, False
     while True:
-        batch = await log.read(stream, last, timeout=wait)
+        try:
+            if not started:
+                last, started = await events.resume_point(stream, after), True
+            batch = await log.read(stream, last, timeout=wait)
+        except (OSError, ConnectionError, *_redis_errors()) as exc:
+            # The log's store went away: say so and end, so the client reconnects with its
+            # Last-Event-ID once it is back, instead of hanging on a dead connection.
+            yield None, {"type": "error", "run_id": run_id, "error": f"Event log unavailable: {type(exc).__name__}"}
+            return
         wait = settings.EASEL_SSE_KEEPALIVE
         for event_id, event in batch:
             last = event_id
@@ -52,6 +60,14 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
                          "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s"}
             return
         yield None, {}
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import redis.exceptions
+    except ImportError:  # pragma: no cover - redis is a runtime dependency
+        return ()
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 async def _terminal_from_row(run_id: str) -> dict | None:

@@ -129,3 +129,41 @@ async def test_a_killed_whole_worker_is_recovered_by_another_worker(crashy_easel
     assert types.count("run_ended") + types.count("run_failed") == 1
     assert len(answers(thread)) == 1
     assert len(documents) == types.count("media_generated") <= 1
+
+
+async def test_redis_going_away_ends_streams_with_an_error_and_the_run_ends_cleanly_after(tmp_path):
+    from tests.support.processes import RedisServer
+
+    redis = RedisServer(tmp_path)
+    (tmp_path / "easel").mkdir()
+    live = LiveEasel(tmp_path / "easel", env_overrides={**SLOW, "REDIS_URL": redis.url, "EASEL_STALE_RUN_SECONDS": "3",
+                                                       "EASEL_SWEEP_INTERVAL": "1"}, workers=1)
+    try:
+        async with httpx.AsyncClient(timeout=60) as client:
+            seen = []
+            async with client.stream("POST", f"{live.api_url}/threads/messages", json=CHAT,
+                                     headers={"X-API-Key": live.api_key}) as response:
+                async for _id, event in sse_events(response):
+                    seen.append(event)
+                    if event["type"] == "content_streaming" and redis.process.poll() is None:
+                        redis.process.send_signal(signal.SIGKILL)
+            assert seen[-1]["type"] == "error" and "unavailable" in seen[-1]["error"]
+
+            thread_id, run_id = seen[0]["thread_id"], seen[0]["run_id"]
+            redis = RedisServer.on_port(tmp_path, redis.port)  # Redis returns, empty (nothing kept on disk)
+            beat = live.start_beat()
+            try:
+                def ended() -> bool:
+                    run = httpx.get(f"{live.api_url}/threads/{thread_id}", headers={"X-API-Key": live.api_key}).json()
+                    return run["messages"][-1]["status"] in ("COMPLETED", "FAILED")
+
+                wait_for(ended, RECOVERY_BOUND, "the run to end after Redis returned")
+                events, thread, _ = await outcome(client, live, thread_id, run_id)
+            finally:
+                beat.send_signal(signal.SIGKILL)
+    finally:
+        live.stop()
+        redis.stop()
+
+    assert events[-1]["type"] in ("run_ended", "run_failed")
+    assert len(answers(thread)) == 1

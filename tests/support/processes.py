@@ -53,17 +53,22 @@ def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
 class RedisServer:
     """A private redis-server on a free loopback port, nothing kept on disk."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed; run `make test` (it installs it)")
-        self.port = free_port()
+        self.port = port or free_port()
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_for(self._ping, 10, "redis-server")
+
+    @classmethod
+    def on_port(cls, workdir: Path, port: int) -> RedisServer:
+        """A new server on a port an earlier one used (a Redis restart)."""
+        return cls(workdir, port)
 
     @property
     def url(self) -> str:
@@ -79,6 +84,17 @@ class RedisServer:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+def _drop_database(url: str) -> None:
+    """Drop a live server's PostgreSQL database once its processes are gone."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _database_url(workdir: Path) -> str:
@@ -155,6 +171,13 @@ class LiveEasel:
             self.workdir / f"worker-{name}.log",
         )
 
+    def start_beat(self) -> subprocess.Popen:
+        return self._spawn(
+            [str(BIN / "celery"), "-A", "project", "beat", "--loglevel", "INFO",
+             "--schedule", str(self.workdir / "celerybeat-schedule")],
+            self.workdir / "beat.log",
+        )
+
     def _spawn(self, command: list[str], log: Path) -> subprocess.Popen:
         handle = open(log, "ab")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
@@ -176,3 +199,4 @@ class LiveEasel:
     def stop(self) -> None:
         for process in reversed(self._processes):
             stop_process(process)
+        _drop_database(self.env["DATABASE_URL"])
