@@ -9,8 +9,8 @@ from designs.errors import ApiError
 from workers.providers.catalog import ImageModel
 
 KNOWN_KEYS = (
-    "resolution", "aspect_ratio", "size", "quality", "background",
-    "output_format", "output_compression", "n", "seed", "provider",
+    "resolution", "aspect_ratio", "size", "quality", "background", "output_format", "output_compression",
+    "n", "seed", "provider", "partial_images", "input_fidelity", "moderation", "style",
 )
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 
@@ -62,3 +62,6 @@ def _check_combinations(config: dict[str, Any], label: str) -> None:
         raise ApiError("image_config.size and image_config.aspect_ratio conflict: give one")
     if config.get("size") and config.get("resolution"):
         raise ApiError("image_config.size and image_config.resolution conflict: give one")
+    if config.get("partial_images") and (config.get("n") or 1) > 1:
+        # The Images API streams partial images for single images only.
+        raise ApiError("image_config.partial_images needs n=1")

@@ -53,25 +53,35 @@ class LLMModel:
     tags: tuple[str, ...] = field(default=())
 
 
-def _gemini_options(extra_aspects: tuple[str, ...] = (), sizes: tuple[str, ...] = ("1K", "2K", "4K")) -> dict:
-    return {
+def _gemini_options(
+    extra_aspects: tuple[str, ...] = (), sizes: tuple[str, ...] = ("1K", "2K", "4K"), *, openrouter: bool = False
+) -> dict:
+    options: dict[str, Any] = {
         "aspect_ratio": GEMINI_ASPECTS + extra_aspects,
         "resolution": sizes,
         "n": (1, 4),
         "seed": (0, 2**31 - 1),
-        "provider": None,
     }
+    if openrouter:  # OpenRouter's provider routing object; the Gemini API has nothing like it
+        options["provider"] = None
+    return options
 
 
-def _gpt_image_options() -> dict:
-    return {
+def _gpt_image_options(*, input_fidelity: bool = False) -> dict:
+    options: dict[str, Any] = {
         "size": GPT_IMAGE_SIZES,
         "quality": ("auto", "low", "medium", "high"),
         "background": ("auto", "opaque", "transparent"),
         "output_format": ("png", "jpeg", "webp"),
         "output_compression": (0, 100),
+        "moderation": ("auto", "low"),
         "n": (1, 10),
+        # Partial previews while the image renders (media_preview events); 0 turns them off.
+        "partial_images": (0, 3),
     }
+    if input_fidelity:  # how closely an edit keeps the input's details (gpt-image-1 only)
+        options["input_fidelity"] = ("low", "high")
+    return options
 
 
 IMAGE_MODELS: tuple[ImageModel, ...] = (
@@ -100,7 +110,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         name="google/gemini-3.1-flash-image-preview",
         description="Gemini 3.1 Flash Image via OpenRouter: fast generation and editing.",
         supports_vision=True,
-        options=_gemini_options(("1:4", "4:1", "1:8", "8:1"), ("0.5K", "1K", "2K", "4K")),
+        options=_gemini_options(("1:4", "4:1", "1:8", "8:1"), ("0.5K", "1K", "2K", "4K"), openrouter=True),
         max_n=4,
         context_limit=65536,
         input_cost_per_1m_tokens=0.5,
@@ -112,7 +122,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         name="google/gemini-2.5-flash-image",
         description="Gemini 2.5 Flash Image via OpenRouter.",
         supports_vision=True,
-        options=_gemini_options(sizes=("1K",)),
+        options=_gemini_options(sizes=("1K",), openrouter=True),
         max_n=4,
         context_limit=32768,
         input_cost_per_1m_tokens=0.3,
@@ -124,7 +134,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         name="google/gemini-3-pro-image-preview",
         description="Gemini 3 Pro Image via OpenRouter: highest quality, slower.",
         supports_vision=True,
-        options=_gemini_options(),
+        options=_gemini_options(openrouter=True),
         max_n=4,
         context_limit=65536,
         input_cost_per_1m_tokens=2.0,
@@ -136,7 +146,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         name="gpt-image-1",
         description="OpenAI GPT Image 1: generations and edits, partial image previews.",
         supports_vision=True,
-        options=_gpt_image_options(),
+        options=_gpt_image_options(input_fidelity=True),
         max_n=10,
         partial_previews=True,
         input_cost_per_1m_tokens=5.0,
@@ -172,6 +182,7 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         options={
             "size": ("1024x1024", "1792x1024", "1024x1792"),
             "quality": ("standard", "hd"),
+            "style": ("vivid", "natural"),
             "n": (1, 1),
         },
         max_n=1,
