@@ -140,6 +140,8 @@ class Run(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     images_generated = models.PositiveIntegerField(default=0)
+    # Estimated from catalog prices when the run ends (workers.providers.catalog.estimate_cost).
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -327,3 +329,31 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "key"], name="one_idempotency_key_per_project")]
+
+
+class ProviderCredential(models.Model):
+    """A project's own key for one provider, used instead of the server's.
+
+    The key is stored only encrypted (`designs.services.credentials`); `last4` lets people tell
+    keys apart without ever showing one again.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="provider_credentials")
+    provider = models.CharField(max_length=100)
+    encrypted_key = models.TextField()
+    base_url = models.CharField(max_length=500, blank=True)
+    last4 = models.CharField(max_length=4)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "provider"], name="one_credential_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} key …{self.last4} ({self.project})"

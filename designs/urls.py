@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from designs.api import catalog, documents, runs, threads
+from designs.api import catalog, documents, providers, runs, threads, usage
 from designs.api.messages import thread_messages
 
 urlpatterns = [
@@ -29,4 +29,7 @@ urlpatterns = [
     path("models/image/providers", catalog.ImageProviderListApi.as_view()),
     re_path(r"^models/image/(?P<model_name>.+)$", catalog.ImageModelDetailApi.as_view()),
     path("models/llm", catalog.LLMListApi.as_view()),
+    path("providers", providers.ProviderListApi.as_view()),
+    path("providers/<str:provider>/credentials", providers.ProviderCredentialApi.as_view()),
+    path("usage", usage.UsageApi.as_view()),
 ]

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "servestatic",
     "rest_framework",
     "channels",
     "designs",
@@ -45,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the ASGI app, before anything touches the session or the DB.
+    "servestatic.middleware.ServeStaticMiddleware",
     "designs.middleware.api_request_limit",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +100,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# The dashboard's few static files are served from where they are (the finders), so neither
+# `make run` nor a deployment needs a collectstatic step; servestatic reads them at start-up.
+SERVESTATIC_USE_FINDERS = True
+
+# --- Dashboard sign-in ----------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard:home"
+LOGOUT_REDIRECT_URL = "login"
+
 MEDIA_ROOT = Path(env("EASEL_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -227,7 +240,9 @@ EASEL_DEFAULT_IMAGE_MODEL = env("EASEL_DEFAULT_IMAGE_MODEL", default="")
 EASEL_PROVIDER_CONNECT_TIMEOUT = env.float("EASEL_PROVIDER_CONNECT_TIMEOUT", default=10.0)
 EASEL_PROVIDER_READ_TIMEOUT = env.float("EASEL_PROVIDER_READ_TIMEOUT", default=120.0)
 EASEL_PROVIDER_MAX_RETRIES = env.int("EASEL_PROVIDER_MAX_RETRIES", default=2)
-EASEL_PROVIDERS = {
+# A 429 asking us to wait longer than this fails the call at once instead of holding the run.
+EASEL_PROVIDER_MAX_RETRY_WAIT = env.float("EASEL_PROVIDER_MAX_RETRY_WAIT", default=30.0)
+EASEL_PROVIDERS: dict[str, dict] = {
     "openai": {
         "key_setting": "OPENAI_API_KEY",
         "api_key": env("OPENAI_API_KEY", default=""),
@@ -249,6 +264,44 @@ EASEL_PROVIDERS = {
         "base_url": env("GOOGLE_BASE_URL", default="https://generativelanguage.googleapis.com"),
     },
 }
+
+
+def _openai_compatible(spec: str) -> dict[str, dict]:
+    """`name=base_url,...` -> provider entries; `<NAME>_API_KEY` and `<NAME>_MODELS` are optional.
+
+    Self-hosted servers (vLLM, Ollama, LM Studio, LocalAI) often take no key, so a listed
+    server is configured by its base URL alone.
+    """
+    import re
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    servers: dict[str, dict] = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _, base_url = (x.strip() for x in item.partition("="))
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", name) or not base_url.startswith(("http://", "https://")):
+            raise ImproperlyConfigured(f"EASEL_OPENAI_COMPATIBLE: expected name=http(s)://host/v1, got {item!r}")
+        if name in EASEL_PROVIDERS or name in servers or name == "local":
+            raise ImproperlyConfigured(f"EASEL_OPENAI_COMPATIBLE: the name {name!r} is already taken")
+        prefix = name.upper().replace("-", "_")
+        servers[name] = {
+            "key_setting": f"{prefix}_API_KEY",
+            "api_key": env(f"{prefix}_API_KEY", default=""),
+            "base_url": base_url,
+            "openai_compatible": True,
+            "models": env.list(f"{prefix}_MODELS", default=[]),
+        }
+    return servers
+
+
+EASEL_PROVIDERS.update(_openai_compatible(env("EASEL_OPENAI_COMPATIBLE", default="")))
+# Provider keys a project stores are encrypted with Fernet. Give one key (Fernet.generate_key())
+# or several, comma-separated: the first encrypts, all decrypt (rotation). Empty: a key derived
+# from SECRET_KEY, so rotating SECRET_KEY then makes stored provider keys unreadable.
+EASEL_ENCRYPTION_KEYS = env.list("EASEL_ENCRYPTION_KEY", default=[])
+# Whether a project may point a provider at its own base URL. Off by default: the workers would
+# then send requests wherever a project says (an SSRF risk on a shared server).
+EASEL_ALLOW_PROJECT_BASE_URLS = env.bool("EASEL_ALLOW_PROJECT_BASE_URLS", default=False)
 
 # --- Django REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -60,14 +60,18 @@ PREVIEW_MAX_SIDE = 256
 
 
 class ToolError(Exception):
-    pass
+    """A failure the LLM reads back as the tool's result; `kind` says why (direct mode reports it)."""
+
+    def __init__(self, message: str, kind: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class ImageTool:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.run = ctx.run
-        self.provider = registry.image_provider(self.run.image_provider)
+        self.provider = registry.image_provider(self.run.image_provider, project_id=self.run.project_id)
 
     def call(self, call: ToolCall) -> dict[str, Any]:
         """Run one LLM tool call; the result (success or error) is what the LLM reads back."""
@@ -116,7 +120,7 @@ class ImageTool:
             )
         except ProviderError as exc:
             if exc.kind in TOOL_ERROR_KINDS:
-                raise ToolError(exc.message) from exc
+                raise ToolError(exc.message, exc.kind) from exc
             raise
         self.ctx.raise_if_cancelled()
         if not results:

@@ -112,7 +112,7 @@ def _execute(ctx: RunContext) -> None:
     except RunCancelled:
         ctx.cancel(model_provider=provider, model_name=model)
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
-        ctx.fail(str(exc), "invalid_request", model_provider=provider, model_name=model)
+        ctx.fail(str(exc), exc.kind, model_provider=provider, model_name=model)
     except SoftTimeLimitExceeded:
         ctx.fail(f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s", "timeout",
                  model_provider=provider, model_name=model)
@@ -136,7 +136,7 @@ def _reply_model(run: Run) -> tuple[str, str]:
 def _chat(ctx: RunContext) -> None:
     """LLM turns, with tool round-trips, until the model answers without calling a tool."""
     run = ctx.run
-    llm = registry.llm_provider(run.llm_provider)
+    llm = registry.llm_provider(run.llm_provider, project_id=run.project_id)
     tool = ImageTool(ctx) if run.image_generation else None
     messages = history.conversation(run)
     max_rounds = _max_rounds()

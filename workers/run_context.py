@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -80,11 +81,6 @@ class RunContext:
             return
         run = self.run
         llm = catalog.find_llm(run.llm_provider, run.llm_model)
-        image_model = catalog.find_image_model(run.image_provider, run.image_model)
-        cost = catalog.estimate_cost(
-            llm=llm, input_tokens=run.input_tokens, output_tokens=run.output_tokens,
-            image_model=image_model, images=len(self.documents),
-        )
         self.emit(
             "run_ended",
             status="completed",
@@ -99,7 +95,7 @@ class RunContext:
             cached_input_tokens=0,
             cache_write_input_tokens=0,
             images_generated=len(self.documents),
-            cost_usd=cost,
+            cost_usd=self.cost(),
             memory_operation_id=None,
             generated_media=[media_payload(d, run.public_base_url) for d in self.documents],
             context_usage=context_usage(run, llm.context_limit if llm else 0),
@@ -115,6 +111,15 @@ class RunContext:
         if message is not None:
             self.emit("run_cancelled", message_id=str(message.id), content=self.text)
 
+    def cost(self) -> float:
+        """USD estimate for what this attempt used, from catalog prices (failed runs cost too)."""
+        run = self.run
+        return catalog.estimate_cost(
+            llm=catalog.find_llm(run.llm_provider, run.llm_model), input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens, image_model=catalog.find_image_model(run.image_provider, run.image_model),
+            images=len(self.documents),
+        )
+
     def _finish(
         self, status: str, message_status: str, model_provider: str, model_name: str, error: str = ""
     ) -> Message | None:
@@ -126,6 +131,7 @@ class RunContext:
                 input_tokens=run.input_tokens,
                 output_tokens=run.output_tokens,
                 images_generated=F("images_generated") + len(self.documents),
+                cost_usd=Decimal(str(self.cost())),
                 error=error,
             )
             if not claimed:

@@ -12,8 +12,8 @@ from designs.errors import ApiError
 from workers.providers import catalog, registry
 
 
-def image_model_payload(model: catalog.ImageModel) -> dict[str, Any]:
-    configured = model.provider == catalog.LOCAL_PROVIDER or registry.provider_settings(model.provider) is not None
+def image_model_payload(model: catalog.ImageModel, project_id: Any = None) -> dict[str, Any]:
+    configured = registry.is_configured(model.provider, project_id)
     return {
         "name": model.name,
         "provider": model.provider,
@@ -37,7 +37,7 @@ def image_model_payload(model: catalog.ImageModel) -> dict[str, Any]:
     }
 
 
-def llm_payload(model: catalog.LLMModel) -> dict[str, Any]:
+def llm_payload(model: catalog.LLMModel, project_id: Any = None) -> dict[str, Any]:
     return {
         "name": model.name,
         "provider": model.provider,
@@ -48,7 +48,10 @@ def llm_payload(model: catalog.LLMModel) -> dict[str, Any]:
         "supports_tools": model.supports_tools,
         "input_cost_per_1m_tokens": model.input_cost_per_1m_tokens,
         "output_cost_per_1m_tokens": model.output_cost_per_1m_tokens,
+        "configured": registry.is_configured(model.provider, project_id),
         "local_engine": model.provider == catalog.LOCAL_PROVIDER,
+        # An OpenAI-compatible server's model named "*" stands for any model the server serves.
+        "openai_compatible": "openai_compatible" in model.tags,
         "last_updated": catalog.LAST_UPDATED,
     }
 
@@ -62,7 +65,8 @@ class ImageModelListApi(ProjectApiView):
         vision = query_bool(request, "supports_vision")
         if vision is not None:
             models = [m for m in models if m.supports_vision == vision]
-        return Response({"models": [image_model_payload(m) for m in models[skip : skip + limit]], "total": len(models)})
+        page = [image_model_payload(m, self.project.id) for m in models[skip : skip + limit]]
+        return Response({"models": page, "total": len(models)})
 
 
 class ImageProviderListApi(ProjectApiView):
@@ -80,12 +84,12 @@ class ImageModelDetailApi(ProjectApiView):
             matches = [found] if found else []
         if not matches:
             raise ApiError(f"Image model '{model_name}' not found", 404)
-        return Response(image_model_payload(matches[0]))
+        return Response(image_model_payload(matches[0], self.project.id))
 
 
 class LLMListApi(ProjectApiView):
     def get(self, request: Request) -> Response:
-        models = list(catalog.LLM_MODELS)
+        models = registry.llm_models()
         if provider := request.query_params.get("provider"):
             models = [m for m in models if m.provider == provider]
-        return Response({"models": [llm_payload(m) for m in models], "total": len(models)})
+        return Response({"models": [llm_payload(m, self.project.id) for m in models], "total": len(models)})

@@ -52,7 +52,7 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
     has_input = bool(uploads.get("input_image") or uploads.get("files"))
     if not content.strip() and not has_input:
         raise ApiError("content: may not be empty")
-    plan = _plan(data, operation, uploads, has_source=source is not None)
+    plan = _plan(project, data, operation, uploads, has_source=source is not None)
     images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
     with transaction.atomic():
         thread = _thread_for(project, data, source)
@@ -129,17 +129,21 @@ def _source_document(
     return document
 
 
-def _plan(data: dict[str, Any], operation: str, uploads: dict[str, list], *, has_source: bool = False) -> _Plan | None:
-    """Resolve providers and validate image_config; None when no run is wanted."""
+def _plan(
+    project: Project, data: dict[str, Any], operation: str, uploads: dict[str, list], *, has_source: bool = False
+) -> _Plan | None:
+    """Resolve providers (the project's own keys count) and validate image_config; None when no run is wanted."""
     if not data.get("send_to_llm", True) and operation == "chat":
         return None
     try:
-        llm = registry.resolve_llm(data.get("llm_provider"), data.get("model_name")) if operation == "chat" else None
+        llm = None
+        if operation == "chat":
+            llm = registry.resolve_llm(data.get("llm_provider"), data.get("model_name"), project_id=project.id)
         wants_images = operation == "generate_image" or data.get("image_generation") == "auto"
         image, entry = (None, None)
         if wants_images:
             image, entry = registry.resolve_image_model(
-                data.get("image_model_provider"), data.get("image_model_name")
+                data.get("image_model_provider"), data.get("image_model_name"), project_id=project.id
             )
     except registry.ProviderChoiceError as exc:
         raise ApiError(str(exc)) from exc

@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -25,13 +25,14 @@ logger = logging.getLogger(__name__)
 class ProviderSettings:
     """How to reach one provider. `api_key` is secret: it never goes into a message or a log."""
 
-    api_key: str
+    api_key: str = field(repr=False)
     base_url: str
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     max_retries: int = 2
     backoff_base: float = 0.5
     backoff_max: float = 8.0
+    max_retry_wait: float = 30.0  # a longer retry-after fails at once: a run never sleeps for minutes
 
 
 def build_client(settings: ProviderSettings, *, headers: dict[str, str]) -> httpx2.Client:
@@ -52,7 +53,7 @@ def build_client(settings: ProviderSettings, *, headers: dict[str, str]) -> http
 
 def _retry_delay(settings: ProviderSettings, attempt: int, retry_after: float | None) -> float:
     if retry_after is not None:
-        return min(retry_after, settings.backoff_max * 4)
+        return max(0.0, retry_after)
     delay = min(settings.backoff_max, settings.backoff_base * (2**attempt))
     return delay * (0.5 + random.random() / 2)  # jitter: never a thundering herd
 
@@ -158,13 +159,26 @@ def open_response(
             error = mapper(response, body)
             # A 429 was refused before any work began; a 5xx may have done the work.
             nothing_sent = response.status_code == 429
+        error = without_secret(error, settings.api_key)
         retryable = not error.permanent and (retry_safe or nothing_sent)
+        delay = _retry_delay(settings, attempt, error.retry_after)
+        if retryable and delay > settings.max_retry_wait:
+            error.message = f"{error.message} (asked to wait {delay:.0f} s before retrying)"
+            error.args = (error.message,)
+            raise error
         if not retryable or attempt >= settings.max_retries:
             raise error
-        delay = _retry_delay(settings, attempt, error.retry_after)
         logger.warning("%s: %s; retry %d in %.2fs", vendor, error.kind, attempt + 1, delay)
         time.sleep(delay)
         attempt += 1
+
+
+def without_secret(error: ProviderError, secret: str) -> ProviderError:
+    """The error with every occurrence of the key masked: some vendors quote the key they got."""
+    if secret and len(secret) >= 4 and secret in error.message:
+        error.message = error.message.replace(secret, "****" + secret[-4:])
+        error.args = (error.message,)
+    return error
 
 
 def iter_sse(response: httpx2.Response) -> Iterator[tuple[str, str]]:

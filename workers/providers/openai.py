@@ -59,7 +59,8 @@ EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "im
 
 
 def bearer(settings: ProviderSettings) -> dict[str, str]:
-    return {"authorization": f"Bearer {settings.api_key}"}
+    # Self-hosted OpenAI-compatible servers often run without a key: then send no header at all.
+    return {"authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
 
 
 def malformed(vendor: str, what: str) -> ProviderError:

@@ -1,0 +1,37 @@
+"""`GET /api/usage?from=YYYY-MM-DD&to=YYYY-MM-DD`: the caller's project's usage per UTC day."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from designs.api.base import ProjectApiView
+from designs.errors import ApiError
+from designs.services.usage import usage_by_day
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+class UsageApi(ProjectApiView):
+    def get(self, request: Request) -> Response:
+        end = _date(request, "to") or timezone.now().date()
+        start = _date(request, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise ApiError("from must not be after to")
+        if (end - start).days + 1 > MAX_DAYS:
+            raise ApiError(f"Ask for at most {MAX_DAYS} days at a time")
+        return Response(usage_by_day(project=self.project, start=start, end=end))
+
+
+def _date(request: Request, name: str) -> date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiError(f"{name} must be a date as YYYY-MM-DD") from exc
