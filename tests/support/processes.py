@@ -93,7 +93,7 @@ def _drop_database(url: str) -> None:
     import psycopg
 
     base, name = url.rsplit("/", 1)
-    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -105,9 +105,12 @@ def _database_url(workdir: Path) -> str:
     import psycopg
 
     name = f"easel_live_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
+    server = base.rsplit("/", 1)[0]
+    # The maintenance database always exists; DATABASE_URL's own may not (pytest-django
+    # creates test_<name>, never <name>).
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + f"/{name}"
+    return f"{server}/{name}"
 
 
 @dataclass
