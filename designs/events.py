@@ -213,9 +213,7 @@ class RedisEventLog:
 
     async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
         client = self._async()
-        result = await client.xread(
-            {self._key(stream): after or "0-0"}, count=500, block=max(1, int(timeout * 1000))
-        )
+        result = await client.xread({self._key(stream): after or "0-0"}, count=500, block=max(1, int(timeout * 1000)))
         if not result:
             return []
         _key, items = result[0]
@@ -278,12 +276,18 @@ def project_stream(project_id: object) -> str:
     return f"project:{project_id}"
 
 
-def publish(*, project_id: object, thread_id: object, run_id: object, assistant_id: object,
-            type: str, **fields: Any) -> str:
+def publish(
+    *, project_id: object, thread_id: object, run_id: object, assistant_id: object, type: str, **fields: Any
+) -> str:
     """Append one run event (with its thread, assistant and run ids) to the run's, the
     thread's and the project's streams. Returns the event's id in the run stream."""
-    event = {"type": type, "thread_id": str(thread_id), "assistant_id": str(assistant_id),
-             "run_id": str(run_id), **fields}
+    event = {
+        "type": type,
+        "thread_id": str(thread_id),
+        "assistant_id": str(assistant_id),
+        "run_id": str(run_id),
+        **fields,
+    }
     streams = [run_stream(run_id), thread_stream(thread_id), project_stream(project_id)]
     return get_log().append(streams, event)
 

@@ -35,8 +35,8 @@ class JSONValueField(serializers.Field):
 class StrictBooleanField(serializers.BooleanField):
     """true/false as JSON booleans or case-insensitive strings; nothing else."""
 
-    TRUE_VALUES = {"true", "True", "TRUE", True, "1", 1}
-    FALSE_VALUES = {"false", "False", "FALSE", False, "0", 0}
+    TRUE_VALUES = {"true", "True", "TRUE", True, "1"}
+    FALSE_VALUES = {"false", "False", "FALSE", False, "0"}
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -56,8 +56,14 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
             yield None, ended
             return
         if time.monotonic() > deadline:
-            yield None, {"type": "error", "run_id": run_id,
-                         "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s"}
+            yield (
+                None,
+                {
+                    "type": "error",
+                    "run_id": run_id,
+                    "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s",
+                },
+            )
             return
         yield None, {}
 

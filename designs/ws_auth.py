@@ -48,8 +48,11 @@ class _ApiKeyMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         raw_key = _header(scope, b"x-api-key")
-        scope = {**scope, "easel_project_id": await _caller_project_id(raw_key) if raw_key else None,
-                 "easel_key_sent": bool(raw_key)}
+        scope = {
+            **scope,
+            "easel_project_id": await _caller_project_id(raw_key) if raw_key else None,
+            "easel_key_sent": bool(raw_key),
+        }
         if not origin_allowed(_header(scope, b"origin")):
             return await _refuse(receive, send)
         return await self.app(scope, receive, send)

@@ -20,9 +20,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 VAR_DIR = Path(env("EASEL_VAR_DIR", default=str(BASE_DIR / "var")))
 # `make run` writes var/secret_key once, so a development install needs no configuration.
 _secret_file = VAR_DIR / "secret_key"
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or (
-    _secret_file.read_text().strip() if _secret_file.exists() else ""
-)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or (_secret_file.read_text().strip() if _secret_file.exists() else "")
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
 

@@ -29,9 +29,7 @@ def _pool() -> ThreadPoolExecutor:
     global _executor
     with _lock:
         if _executor is None:
-            _executor = ThreadPoolExecutor(
-                max_workers=settings.EASEL_EMBEDDED_WORKERS, thread_name_prefix="easel-run"
-            )
+            _executor = ThreadPoolExecutor(max_workers=settings.EASEL_EMBEDDED_WORKERS, thread_name_prefix="easel-run")
         return _executor
 
 

@@ -44,12 +44,16 @@ def _chat_message(message: Message, run: Run) -> ChatMessage:
     metadata = message.metadata or {}
     if message.role == Message.Role.TOOL:
         return ChatMessage(
-            role="tool", content=message.content or "", tool_call_id=metadata.get("tool_call_id"),
+            role="tool",
+            content=message.content or "",
+            tool_call_id=metadata.get("tool_call_id"),
             name=metadata.get("tool_name"),
         )
     if message.role == Message.Role.ASSISTANT:
-        calls = tuple(ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
-                      for c in metadata.get("tool_calls") or [])
+        calls = tuple(
+            ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
+            for c in metadata.get("tool_calls") or []
+        )
         return ChatMessage(role="assistant", content=message.content or "", tool_calls=calls)
     images: tuple[tuple[str, bytes], ...] = ()
     if message.id == run.user_message_id and metadata.get("attachment_ids"):
@@ -66,8 +70,7 @@ def _attachment_bytes(message: Message, ids: list[str]) -> list[tuple[str, bytes
 
 
 def tool_call_dicts(calls: list[ToolCall]) -> list[dict]:
-    return [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in calls]
+    return [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls]
 
 
 def tool_result_json(result: dict) -> str:

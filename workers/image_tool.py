@@ -79,8 +79,11 @@ class ImageTool:
             arguments = self._arguments(call)
             parent = self._input_document(arguments.get("input_image_document_id"))
             documents = self.generate(
-                prompt=arguments["prompt"], parent=parent, tool_call_id=call.id,
-                size_hint=arguments.get("size"), aspect_ratio_hint=arguments.get("aspect_ratio"),
+                prompt=arguments["prompt"],
+                parent=parent,
+                tool_call_id=call.id,
+                size_hint=arguments.get("size"),
+                aspect_ratio_hint=arguments.get("aspect_ratio"),
             )
         except ToolError as exc:
             self.ctx.emit("media_failed", tool_call_id=call.id, error=str(exc))
@@ -98,21 +101,32 @@ class ImageTool:
         }
 
     def generate(
-        self, *, prompt: str, parent: Document | None, tool_call_id: str,
-        size_hint: str | None = None, aspect_ratio_hint: str | None = None,
+        self,
+        *,
+        prompt: str,
+        parent: Document | None,
+        tool_call_id: str,
+        size_hint: str | None = None,
+        aspect_ratio_hint: str | None = None,
     ) -> list[Document]:
         """Call the image model once and store each image it returns as a document."""
         entry_supports_vision = self._supports_vision()
         if parent is not None and not entry_supports_vision:
-            raise ToolError(f"image_model_vision_required: {self.run.image_provider}/{self.run.image_model} cannot edit images")
+            raise ToolError(
+                f"image_model_vision_required: {self.run.image_provider}/{self.run.image_model} cannot edit images"
+            )
         existing = list(Document.objects.filter(run=self.run, tool_call_id=tool_call_id).order_by("output_index"))
         if existing:  # a retried run: the images of this call are already stored
             for document in existing:
                 self.ctx.add_document(document, tool_call_id)
             return existing
         request = ImageRequest(
-            model=self.run.image_model, prompt=prompt, input_images=self._inputs(parent),
-            config=self.run.image_config, size_hint=size_hint, aspect_ratio_hint=aspect_ratio_hint,
+            model=self.run.image_model,
+            prompt=prompt,
+            input_images=self._inputs(parent),
+            config=self.run.image_config,
+            size_hint=size_hint,
+            aspect_ratio_hint=aspect_ratio_hint,
         )
         try:
             results = self.provider.generate(
@@ -131,14 +145,24 @@ class ImageTool:
         try:
             facts = inspect_image(result.data)
         except NotAnImage as exc:
-            raise ProviderError(f"the image model returned an unreadable image: {exc}",
-                                permanent=True, kind="malformed_response") from exc
+            raise ProviderError(
+                f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
+            ) from exc
         document = document_create(
-            project=self.run.project, data=result.data, facts=facts, thread=self.run.thread,
+            project=self.run.project,
+            data=result.data,
+            facts=facts,
+            thread=self.run.thread,
             operation=Document.Operation.EDIT if parent else Document.Operation.GENERATE,
-            prompt=prompt, run=self.run, parent=parent, revised_prompt=result.revised_prompt,
-            model_provider=self.run.image_provider, model_name=self.run.image_model,
-            seed=result.seed, tool_call_id=tool_call_id, output_index=index,
+            prompt=prompt,
+            run=self.run,
+            parent=parent,
+            revised_prompt=result.revised_prompt,
+            model_provider=self.run.image_provider,
+            model_name=self.run.image_model,
+            seed=result.seed,
+            tool_call_id=tool_call_id,
+            output_index=index,
         )
         self.ctx.add_document(document, tool_call_id)
         return document
@@ -184,8 +208,12 @@ class ImageTool:
         return bool(entry and entry.supports_vision)
 
     def _preview(self, preview: ImagePreview, tool_call_id: str) -> None:
-        self.ctx.emit("media_preview", tool_call_id=tool_call_id, index=preview.index,
-                      preview={"data_url": _thumbnail_data_url(preview.data), "mime_type": "image/jpeg"})
+        self.ctx.emit(
+            "media_preview",
+            tool_call_id=tool_call_id,
+            index=preview.index,
+            preview={"data_url": _thumbnail_data_url(preview.data), "mime_type": "image/jpeg"},
+        )
 
 
 def _thumbnail_data_url(data: bytes) -> str | None:

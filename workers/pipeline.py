@@ -17,6 +17,7 @@ from designs import events
 from designs.models import Document, Message, Run
 from workers import history
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
+from workers.liveness import Heartbeat
 from workers.providers import registry
 from workers.providers.base import (
     ChatMessage,
@@ -28,7 +29,6 @@ from workers.providers.base import (
     ToolCallStarted,
     Usage,
 )
-from workers.liveness import Heartbeat
 from workers.run_context import RunCancelled, RunContext
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,10 @@ def run_generation(run_id: str, *, redelivered: bool = False) -> None:
 def _claim(run_id: str, *, redelivered: bool) -> Run | None:
     now = timezone.now()
     claimed = Run.objects.filter(id=run_id, status=Run.Status.QUEUED).update(
-        status=Run.Status.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
+        status=Run.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
     )
     if not claimed and redelivered:
         return _take_over(run_id)
@@ -81,8 +84,13 @@ def _take_over(run_id: str) -> Run | None:
     ctx = RunContext(run)
     if _showed_progress(run):
         provider, model = _reply_model(run)
-        ctx.fail("The worker running this run stopped mid-run; partial output was kept and the run was "
-                 "not repeated, to avoid a duplicate answer", "worker_lost", model_provider=provider, model_name=model)
+        ctx.fail(
+            "The worker running this run stopped mid-run; partial output was kept and the run was "
+            "not repeated, to avoid a duplicate answer",
+            "worker_lost",
+            model_provider=provider,
+            model_name=model,
+        )
         return None
     # Nothing reached the client: forget the dead attempt's tool round-trips and start again.
     Message.objects.filter(run=run).exclude(id=run.user_message_id).delete()
@@ -114,15 +122,23 @@ def _execute(ctx: RunContext) -> None:
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
         ctx.fail(str(exc), exc.kind, model_provider=provider, model_name=model)
     except SoftTimeLimitExceeded:
-        ctx.fail(f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s", "timeout",
-                 model_provider=provider, model_name=model)
+        ctx.fail(
+            f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s",
+            "timeout",
+            model_provider=provider,
+            model_name=model,
+        )
     except ProviderError as exc:
         logger.warning("run %s failed: %s (%s)", run_id, exc.message, exc.kind)
         ctx.fail(exc.message, exc.kind, model_provider=provider, model_name=model)
     except Exception:
         logger.exception("run %s crashed", run_id)
-        ctx.fail("Internal error while generating; the server log has details", "internal",
-                 model_provider=provider, model_name=model)
+        ctx.fail(
+            "Internal error while generating; the server log has details",
+            "internal",
+            model_provider=provider,
+            model_name=model,
+        )
     else:
         ctx.complete(model_provider=provider, model_name=model)
 
@@ -144,7 +160,9 @@ def _chat(ctx: RunContext) -> None:
         # The last round offers no tools, so a model that keeps calling them must answer.
         offer_tools = tool is not None and round_number < max_rounds
         request = ChatRequest(
-            model=run.llm_model, messages=messages, tools=(TOOL_SCHEMA,) if offer_tools else (),
+            model=run.llm_model,
+            messages=messages,
+            tools=(TOOL_SCHEMA,) if offer_tools else (),
             system=next((m.content for m in messages if m.role == "system"), None),
             extra={k: v for k, v in run.params.items() if k in ("openrouter", "thinking") and v},
         )
@@ -168,8 +186,11 @@ def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
             ctx.emit("tool_call_start", tool_call_id=event.id, name=event.name, hosted=event.name == TOOL_NAME)
         elif isinstance(event, ToolCallReady):
             calls.append(event.call)
-            ctx.emit("tool_call_ready", hosted=event.call.name == TOOL_NAME,
-                     tool_call=history.tool_call_dicts([event.call])[0])
+            ctx.emit(
+                "tool_call_ready",
+                hosted=event.call.name == TOOL_NAME,
+                tool_call=history.tool_call_dicts([event.call])[0],
+            )
         elif isinstance(event, Usage):
             ctx.add_usage(event.input_tokens, event.output_tokens)
     ctx.raise_if_cancelled()
@@ -179,8 +200,12 @@ def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
 def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) -> list[ChatMessage]:
     """Run the calls, persist the round-trip in the thread, and return it for the next LLM step."""
     run = ctx.run
-    stub = _save_message(ctx, role=Message.Role.ASSISTANT, content="",
-                         metadata={"run_id": str(run.id), "tool_calls": history.tool_call_dicts(calls)})
+    stub = _save_message(
+        ctx,
+        role=Message.Role.ASSISTANT,
+        content="",
+        metadata={"run_id": str(run.id), "tool_calls": history.tool_call_dicts(calls)},
+    )
     out: list[ChatMessage] = [ChatMessage(role="assistant", content="", tool_calls=tuple(calls))]
     for call in calls:
         if tool is not None and call.name == TOOL_NAME:
@@ -188,9 +213,17 @@ def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) 
         else:
             result = {"status": "error", "error": f"Unknown tool '{call.name}'"}
         content = history.tool_result_json(result)
-        _save_message(ctx, role=Message.Role.TOOL, content=content,
-                      metadata={"run_id": str(run.id), "tool_call_id": call.id, "tool_name": call.name,
-                                "parent_message_id": str(stub.id)})
+        _save_message(
+            ctx,
+            role=Message.Role.TOOL,
+            content=content,
+            metadata={
+                "run_id": str(run.id),
+                "tool_call_id": call.id,
+                "tool_name": call.name,
+                "parent_message_id": str(stub.id),
+            },
+        )
         out.append(ChatMessage(role="tool", content=content, tool_call_id=call.id, name=call.name))
     return out
 
@@ -200,8 +233,13 @@ def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -
 
     run = ctx.run
     return Message.objects.create(
-        project_id=run.project_id, thread_id=run.thread_id, run=run, role=role, content=content,
-        metadata=metadata, seq=next_message_seq(run.thread),
+        project_id=run.project_id,
+        thread_id=run.thread_id,
+        run=run,
+        role=role,
+        content=content,
+        metadata=metadata,
+        seq=next_message_seq(run.thread),
         model_provider=run.llm_provider if role == Message.Role.ASSISTANT else None,
         model_name=run.llm_model if role == Message.Role.ASSISTANT else None,
     )

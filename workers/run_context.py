@@ -39,8 +39,14 @@ class RunContext:
     # --- events -----------------------------------------------------------------------------
     def emit(self, type: str, **fields: Any) -> None:
         run = self.run
-        events.publish(project_id=run.project_id, thread_id=run.thread_id, run_id=run.id,
-                       assistant_id=run.assistant_id, type=type, **fields)
+        events.publish(
+            project_id=run.project_id,
+            thread_id=run.thread_id,
+            run_id=run.id,
+            assistant_id=run.assistant_id,
+            type=type,
+            **fields,
+        )
 
     def add_text(self, delta: str) -> None:
         if not delta:
@@ -115,8 +121,10 @@ class RunContext:
         """USD estimate for what this attempt used, from catalog prices (failed runs cost too)."""
         run = self.run
         return catalog.estimate_cost(
-            llm=catalog.find_llm(run.llm_provider, run.llm_model), input_tokens=run.input_tokens,
-            output_tokens=run.output_tokens, image_model=catalog.find_image_model(run.image_provider, run.image_model),
+            llm=catalog.find_llm(run.llm_provider, run.llm_model),
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            image_model=catalog.find_image_model(run.image_provider, run.image_model),
             images=len(self.documents),
         )
 

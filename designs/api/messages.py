@@ -84,8 +84,9 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
         if earlier is not None:
             return Replay(earlier.run, earlier.user_message_id, bool(validated.get("stream")))
         turn = turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
-        idempotency.idempotency_record(project=caller.project, key=key.strip(), run=turn.run,
-                                       user_message_id=turn.user_message.id)
+        idempotency.idempotency_record(
+            project=caller.project, key=key.strip(), run=turn.run, user_message_id=turn.user_message.id
+        )
     return turn
 
 
@@ -129,8 +130,13 @@ def _envelope(message_fields: dict[str, Any], extra: dict[str, Any]) -> dict[str
 def _saved_only_response(message_id: str) -> dict[str, Any]:
     message = Message.objects.select_related("thread").get(id=message_id)
     fields = message_payload(message, "")
-    extra = {"thread_id": str(message.thread_id), "assistant_id": str(message.thread.assistant_id),
-             "timestamp": iso(message.created_at), "generated_media": [], "tool_calls": None}
+    extra = {
+        "thread_id": str(message.thread_id),
+        "assistant_id": str(message.thread.assistant_id),
+        "timestamp": iso(message.created_at),
+        "generated_media": [],
+        "tool_calls": None,
+    }
     return _envelope(fields, extra)
 
 
@@ -139,8 +145,11 @@ def _final_response(run_id: str, end: dict[str, Any]) -> HttpResponse:
     if run.status == Run.Status.FAILED:
         return error_response(f"Run {run_id} failed: {run.error}", 502)
     if not run.is_finished:
-        return error_response(f"{end.get('error') or 'Run did not finish'}; follow it at "
-                              f"/api/threads/{run.thread_id}/runs/{run_id}/events", 504)
+        return error_response(
+            f"{end.get('error') or 'Run did not finish'}; follow it at "
+            f"/api/threads/{run.thread_id}/runs/{run_id}/events",
+            504,
+        )
     message = Message.objects.filter(run=run, role=Message.Role.ASSISTANT).order_by("-seq").first()
     fields = message_payload(message, run.public_base_url)
     llm = catalog.find_llm(run.llm_provider, run.llm_model)

@@ -16,7 +16,9 @@ from designs.services import threads as services
 
 def _messages(thread: Thread) -> list[Message]:
     return list(
-        thread.messages.order_by("seq").prefetch_related(Prefetch("documents", queryset=Document.objects.order_by("output_index")))
+        thread.messages.order_by("seq").prefetch_related(
+            Prefetch("documents", queryset=Document.objects.order_by("output_index"))
+        )
     )
 
 
@@ -43,7 +45,9 @@ class AssistantDetailApi(ProjectApiView):
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)
         serializer = AssistantInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return Response(assistant_payload(services.assistant_update(assistant=assistant, data=dict(serializer.validated_data))))
+        return Response(
+            assistant_payload(services.assistant_update(assistant=assistant, data=dict(serializer.validated_data)))
+        )
 
     def delete(self, request: Request, assistant_id: str) -> Response:
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)
@@ -56,7 +60,9 @@ class AssistantThreadsApi(ProjectApiView):
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)
         skip, limit = self.page()
         threads = Thread.objects.filter(project=self.project, assistant=assistant).order_by("-created_at")
-        return Response([thread_payload(t, messages=None, base_url=self.base_url()) for t in threads[skip : skip + limit]])
+        return Response(
+            [thread_payload(t, messages=None, base_url=self.base_url()) for t in threads[skip : skip + limit]]
+        )
 
     def post(self, request: Request, assistant_id: str) -> Response:
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)

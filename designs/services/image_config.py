@@ -9,8 +9,20 @@ from designs.errors import ApiError
 from workers.providers.catalog import ImageModel
 
 KNOWN_KEYS = (
-    "resolution", "aspect_ratio", "size", "quality", "background", "output_format", "output_compression",
-    "n", "seed", "provider", "partial_images", "input_fidelity", "moderation", "style",
+    "resolution",
+    "aspect_ratio",
+    "size",
+    "quality",
+    "background",
+    "output_format",
+    "output_compression",
+    "n",
+    "seed",
+    "provider",
+    "partial_images",
+    "input_fidelity",
+    "moderation",
+    "style",
 )
 _SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
 
@@ -50,9 +62,7 @@ def _check_value(key: str, value: Any, allowed: Any, label: str) -> None:
             raise ApiError(f"image_config.size={value!r} must be WIDTHxHEIGHT between 64 and 4096")
         return
     if value not in allowed:
-        raise ApiError(
-            f"image_config.{key}={value!r} is not supported by {label} (allowed: {', '.join(allowed)})"
-        )
+        raise ApiError(f"image_config.{key}={value!r} is not supported by {label} (allowed: {', '.join(allowed)})")
 
 
 def _check_combinations(config: dict[str, Any], label: str) -> None:

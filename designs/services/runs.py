@@ -32,9 +32,21 @@ def run_cancel(*, run: Run) -> None:
         if not ended:
             return
         message = Message.objects.create(
-            project_id=run.project_id, thread_id=run.thread_id, run=run, role=Message.Role.ASSISTANT,
-            content="", status=Message.Status.CANCELLED, metadata={"run_id": str(run.id)},
+            project_id=run.project_id,
+            thread_id=run.thread_id,
+            run=run,
+            role=Message.Role.ASSISTANT,
+            content="",
+            status=Message.Status.CANCELLED,
+            metadata={"run_id": str(run.id)},
             seq=next_message_seq(run.thread),
         )
-    events.publish(project_id=run.project_id, thread_id=run.thread_id, run_id=run.id,
-                   assistant_id=run.assistant_id, type="run_cancelled", message_id=str(message.id), content="")
+    events.publish(
+        project_id=run.project_id,
+        thread_id=run.thread_id,
+        run_id=run.id,
+        assistant_id=run.assistant_id,
+        type="run_cancelled",
+        message_id=str(message.id),
+        content="",
+    )

@@ -68,8 +68,13 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
         )
         attachments = [
             document_create(
-                project=project, data=image.data, facts=image.facts, thread=thread, message=user_message,
-                operation=Document.Operation.UPLOAD, original_filename=getattr(upload, "name", None),
+                project=project,
+                data=image.data,
+                facts=image.facts,
+                thread=thread,
+                message=user_message,
+                operation=Document.Operation.UPLOAD,
+                original_filename=getattr(upload, "name", None),
                 metadata=image.provenance(),
             )
             for name, items in images.items()
@@ -215,7 +220,12 @@ def _start(run: Run) -> None:
     from workers.dispatch import enqueue_run
 
     events.publish(
-        project_id=run.project_id, thread_id=run.thread_id, run_id=run.id, assistant_id=run.assistant_id,
-        type="user_message", message_id=str(run.user_message_id), content=run.user_message.content,
+        project_id=run.project_id,
+        thread_id=run.thread_id,
+        run_id=run.id,
+        assistant_id=run.assistant_id,
+        type="user_message",
+        message_id=str(run.user_message_id),
+        content=run.user_message.content,
     )
     enqueue_run(str(run.id))

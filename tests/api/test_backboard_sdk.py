@@ -77,12 +77,16 @@ async def test_the_launch_posts_edit_flow_edits_the_named_document(easel):
     thread_id = first[0]["thread_id"]
     original = next(c for c in first if c["type"] == "media_generated")["media"]
 
-    second = await collect(await client.send_message(
-        f"Edit the generated image with document_id {original['document_id']}. "
-        "Pass this exact id as input_image_document_id to the generate_image tool. "
-        "Make the robot blue and add a small crescent moon in the sky.",
-        thread_id=thread_id, stream=True, **IMAGE_FIELDS,
-    ))
+    second = await collect(
+        await client.send_message(
+            f"Edit the generated image with document_id {original['document_id']}. "
+            "Pass this exact id as input_image_document_id to the generate_image tool. "
+            "Make the robot blue and add a small crescent moon in the sky.",
+            thread_id=thread_id,
+            stream=True,
+            **IMAGE_FIELDS,
+        )
+    )
 
     edited = next(c for c in second if c["type"] == "media_generated")["media"]
     assert edited["document_id"] != original["document_id"]
@@ -102,7 +106,10 @@ async def test_a_later_turn_edits_the_latest_image_without_its_id(easel):
 
     assert second.generated_media[0]["input_image_document_id"] == original["document_id"]
     documents = await client.list_thread_documents(first.thread_id)
-    assert {str(d.document_id) for d in documents} == {original["document_id"], second.generated_media[0]["document_id"]}
+    assert {str(d.document_id) for d in documents} == {
+        original["document_id"],
+        second.generated_media[0]["document_id"],
+    }
 
 
 async def test_text_only_turns_stream_text_and_call_no_tool(easel):
@@ -118,9 +125,14 @@ async def test_add_message_uses_the_form_encoding_and_continues_the_thread(easel
     first = await client.send_message("hello", **IMAGE_FIELDS)
 
     reply = await client.add_message(
-        first.thread_id, "Draw a green tree, please.", llm_provider="openai", model_name="gpt-4.1",
-        image_generation="auto", image_model_provider="openrouter",
-        image_model_name="google/gemini-3.1-flash-image-preview", image_config={"aspect_ratio": "16:9"},
+        first.thread_id,
+        "Draw a green tree, please.",
+        llm_provider="openai",
+        model_name="gpt-4.1",
+        image_generation="auto",
+        image_model_provider="openrouter",
+        image_model_name="google/gemini-3.1-flash-image-preview",
+        image_config={"aspect_ratio": "16:9"},
     )
 
     assert str(reply.thread_id) == str(first.thread_id)
@@ -195,7 +207,13 @@ async def test_an_edit_naming_another_projects_image_becomes_a_tool_error(easel)
 async def test_validation_errors_raise_the_sdks_validation_error(easel):
     client = client_for(easel)
     with pytest.raises(BackboardValidationError, match="Unknown image model"):
-        await client.send_message(ROBOT, llm_provider="openai", model_name="gpt-4.1", image_generation="auto",
-                                  image_model_provider="openrouter", image_model_name="no/such-model")
+        await client.send_message(
+            ROBOT,
+            llm_provider="openai",
+            model_name="gpt-4.1",
+            image_generation="auto",
+            image_model_provider="openrouter",
+            image_model_name="no/such-model",
+        )
     with pytest.raises(BackboardValidationError):
         await client.send_message("", llm_provider="openai")

@@ -46,15 +46,50 @@ JSON_CASES = [
     ({"content": "hi", "assistant_id": "123"}, 400, "assistant_id"),
     ({"content": "hi", "assistant_id": str(uuid.uuid4())}, 404, "Assistant not found"),
     ({"content": "hi", "image_generation": "force"}, 400, "image_generation"),
-    ({"content": "hi", "image_generation": "auto", "image_model_provider": "openrouter",
-      "image_model_name": "nope/nope"}, 400, "Unknown image model: openrouter/nope/nope"),
+    (
+        {
+            "content": "hi",
+            "image_generation": "auto",
+            "image_model_provider": "openrouter",
+            "image_model_name": "nope/nope",
+        },
+        400,
+        "Unknown image model: openrouter/nope/nope",
+    ),
     ({"content": "hi", "image_generation": "auto", "image_model_provider": "openrouter"}, 400, "Unknown image model"),
-    ({"content": "hi", "image_generation": "auto", "image_model_provider": "local",
-      "image_model_name": "easel-local-painter", "image_config": {"n": 99}}, 400, "image_config.n"),
-    ({"content": "hi", "image_generation": "auto", "image_model_provider": "local",
-      "image_model_name": "easel-local-painter", "image_config": {"wings": 2}}, 400, "image_config.wings"),
-    ({"content": "hi", "image_generation": "auto", "image_model_provider": "local",
-      "image_model_name": "easel-local-painter", "image_config": [1, 2]}, 400, "image_config"),
+    (
+        {
+            "content": "hi",
+            "image_generation": "auto",
+            "image_model_provider": "local",
+            "image_model_name": "easel-local-painter",
+            "image_config": {"n": 99},
+        },
+        400,
+        "image_config.n",
+    ),
+    (
+        {
+            "content": "hi",
+            "image_generation": "auto",
+            "image_model_provider": "local",
+            "image_model_name": "easel-local-painter",
+            "image_config": {"wings": 2},
+        },
+        400,
+        "image_config.wings",
+    ),
+    (
+        {
+            "content": "hi",
+            "image_generation": "auto",
+            "image_model_provider": "local",
+            "image_model_name": "easel-local-painter",
+            "image_config": [1, 2],
+        },
+        400,
+        "image_config",
+    ),
     ({"content": "hi", "llm_provider": "no-such-llm"}, 400, "Unknown llm_provider"),
     ({"content": "hi", "llm_provider": "openai", "model_name": "gpt-4.1"}, 400, "OPENAI_API_KEY"),
     ({"content": "hi", "operation": "generate_video"}, 400, "generate_video"),
@@ -90,11 +125,15 @@ def test_it_refuses_malformed_form_fields(alpha):
 
 def test_it_refuses_another_projects_thread_as_not_found(alpha, foreign_thread):
     before = row_counts()
-    response = alpha.client.post(URL, data=json.dumps({"content": "hi", "thread_id": str(foreign_thread.id)}),
-                                 content_type="application/json")
+    response = alpha.client.post(
+        URL, data=json.dumps({"content": "hi", "thread_id": str(foreign_thread.id)}), content_type="application/json"
+    )
     assert_refused(response, 404, mentions="Thread not found")
-    response = alpha.client.post(URL, data=json.dumps({"content": "hi", "assistant_id": str(foreign_thread.assistant_id)}),
-                                 content_type="application/json")
+    response = alpha.client.post(
+        URL,
+        data=json.dumps({"content": "hi", "assistant_id": str(foreign_thread.assistant_id)}),
+        content_type="application/json",
+    )
     assert_refused(response, 404, mentions="Assistant not found")
     assert row_counts() == before
 
@@ -112,8 +151,16 @@ def test_it_refuses_a_file_that_is_not_an_image(alpha):
     before = row_counts()
     upload = io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>")
     upload.name = "picture.png"
-    response = alpha.client.post(URL, data={"content": "edit", "operation": "generate_image", "input_image": upload,
-                                            "image_model_provider": "local", "image_model_name": "easel-local-painter"})
+    response = alpha.client.post(
+        URL,
+        data={
+            "content": "edit",
+            "operation": "generate_image",
+            "input_image": upload,
+            "image_model_provider": "local",
+            "image_model_name": "easel-local-painter",
+        },
+    )
     assert_refused(response, 400, mentions="input_image")
     assert row_counts() == before
 
@@ -168,12 +215,15 @@ def test_paging_parameters_are_validated(alpha):
 
 def test_assistant_creation_requires_a_name(alpha):
     before = row_counts()
-    assert_refused(alpha.client.post("/api/assistants", data=json.dumps({}), content_type="application/json"), 400,
-                   mentions="name")
+    assert_refused(
+        alpha.client.post("/api/assistants", data=json.dumps({}), content_type="application/json"), 400, mentions="name"
+    )
     assert row_counts() == before
 
 
 def test_media_urls_refuse_bad_signatures(alpha):
     document_id = uuid.uuid4()
     assert_refused(alpha.client.get(f"/api/media/{document_id}.png"), 403)
-    assert_refused(alpha.client.get(f"/api/media/{document_id}.png?expires=9999999999&sig=abc"), 403, mentions="signature")
+    assert_refused(
+        alpha.client.get(f"/api/media/{document_id}.png?expires=9999999999&sig=abc"), 403, mentions="signature"
+    )

@@ -55,8 +55,9 @@ def test_edit_by_document_id_prints_a_new_edited_image(embedded_easel):
     lines = run_example(embedded_easel, sys.executable, str(EXAMPLES / "edit_by_document_id.py"))
 
     url = next(line.removeprefix("edited image url: ") for line in lines if line.startswith("edited image url: "))
-    document_id = next(line.removeprefix("edited document_id: ") for line in lines
-                       if line.startswith("edited document_id: "))
+    document_id = next(
+        line.removeprefix("edited document_id: ") for line in lines if line.startswith("edited document_id: ")
+    )
     assert re.fullmatch(UUID, document_id)
     assert document_id in url
     assert_image_url(url)

@@ -46,7 +46,10 @@ async def test_direct_generation_with_n_images_streams_each(easel):
     client = BackboardClient(api_key=easel.api_key, base_url=easel.api_url)
 
     stream = await client.send_message(
-        "a yellow star", operation="generate_image", image_config={"n": 3, "size": "128x64"}, stream=True,
+        "a yellow star",
+        operation="generate_image",
+        image_config={"n": 3, "size": "128x64"},
+        stream=True,
         **LOCAL_IMAGE,
     )
     chunks = [c async for c in stream]
@@ -62,8 +65,12 @@ async def test_attached_files_become_thread_documents_the_agent_can_edit(easel, 
     first = await client.send_message("hello", llm_provider="local")
 
     reply = await client.add_message(
-        first.thread_id, "Make it blue please", files=[str(red_square(tmp_path / "ref.png"))],
-        llm_provider="local", image_generation="auto", **LOCAL_IMAGE,
+        first.thread_id,
+        "Make it blue please",
+        files=[str(red_square(tmp_path / "ref.png"))],
+        llm_provider="local",
+        image_generation="auto",
+        **LOCAL_IMAGE,
     )
 
     thread = await client.get_thread(first.thread_id)

@@ -20,8 +20,11 @@ def slow_embedded(tmp_path_factory) -> Iterator[LiveEasel]:
 
 @pytest.fixture(scope="session")
 def slow_celery(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
-    live = LiveEasel(tmp_path_factory.mktemp("slow-celery"),
-                     env_overrides={**SLOW, "REDIS_URL": redis_server.url.replace("/0", "/1")}, workers=1)
+    live = LiveEasel(
+        tmp_path_factory.mktemp("slow-celery"),
+        env_overrides={**SLOW, "REDIS_URL": redis_server.url.replace("/0", "/1")},
+        workers=1,
+    )
     yield live
     live.stop()
 

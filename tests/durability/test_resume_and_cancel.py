@@ -20,8 +20,14 @@ def headers(easel, **extra) -> dict:
 async def start_stream(client, easel, content: str, k: int) -> tuple[list, str, str]:
     """POST a streaming turn, read k events, then drop the connection."""
     seen = []
-    body = {"content": content, "stream": True, "llm_provider": "local", "image_generation": "auto",
-            "image_model_provider": "local", "image_model_name": "easel-local-painter"}
+    body = {
+        "content": content,
+        "stream": True,
+        "llm_provider": "local",
+        "image_generation": "auto",
+        "image_model_provider": "local",
+        "image_model_name": "easel-local-painter",
+    }
     async with client.stream("POST", f"{easel.api_url}/threads/messages", json=body, headers=headers(easel)) as r:
         assert r.status_code == 200
         async for item in sse_events(r):
@@ -39,8 +45,12 @@ def events_url(easel, thread_id: str, run_id: str) -> str:
 async def test_a_client_dropped_at_event_k_resumes_at_k_plus_one_exactly_once(slow_easel):
     async with httpx.AsyncClient(timeout=30) as client:
         seen, thread_id, run_id = await start_stream(client, slow_easel, CHAT, k=5)
-        resumed = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id),
-                                 headers=headers(slow_easel, **{"Last-Event-ID": seen[-1][0]}))
+        resumed = await read_all(
+            client,
+            "GET",
+            events_url(slow_easel, thread_id, run_id),
+            headers=headers(slow_easel, **{"Last-Event-ID": seen[-1][0]}),
+        )
         whole = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
 
     assert [i for i, _ in seen] + [i for i, _ in resumed] == [i for i, _ in whole]
@@ -53,8 +63,12 @@ async def test_a_client_dropped_at_event_k_resumes_at_k_plus_one_exactly_once(sl
 async def test_after_query_parameter_works_like_last_event_id(slow_easel):
     async with httpx.AsyncClient(timeout=30) as client:
         seen, thread_id, run_id = await start_stream(client, slow_easel, CHAT, k=3)
-        resumed = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id) + f"?after={seen[-1][0]}",
-                                 headers=headers(slow_easel))
+        resumed = await read_all(
+            client,
+            "GET",
+            events_url(slow_easel, thread_id, run_id) + f"?after={seen[-1][0]}",
+            headers=headers(slow_easel),
+        )
     assert resumed[0][1]["type"] == "content_streaming"
     assert resumed[0][0] > seen[-1][0] or resumed[0][0] != seen[-1][0]
 
@@ -77,8 +91,12 @@ async def test_a_finished_run_replays_whole_and_a_future_id_replays_nothing(slow
         _, thread_id, run_id = await start_stream(client, slow_easel, CHAT, k=1)
         whole = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
         again = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
-        future = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id),
-                                headers=headers(slow_easel, **{"Last-Event-ID": "99999999999999-0"}))
+        future = await read_all(
+            client,
+            "GET",
+            events_url(slow_easel, thread_id, run_id),
+            headers=headers(slow_easel, **{"Last-Event-ID": "99999999999999-0"}),
+        )
 
     assert again == whole
     assert [e["type"] for _, e in future] == ["run_ended"], "nothing replayed; the end is said once"
@@ -122,8 +140,9 @@ async def test_cancel_during_image_generation_stores_no_image(slow_easel):
         seen, thread_id, run_id = await start_stream(client, slow_easel, PICTURE, k=3)  # up to tool_call_ready
         await client.post(f"{slow_easel.api_url}/threads/{thread_id}/runs/{run_id}/cancel", headers=headers(slow_easel))
         whole = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
-        documents = (await client.get(f"{slow_easel.api_url}/threads/{thread_id}/documents",
-                                      headers=headers(slow_easel))).json()
+        documents = (
+            await client.get(f"{slow_easel.api_url}/threads/{thread_id}/documents", headers=headers(slow_easel))
+        ).json()
 
     assert [e["type"] for _, e in seen][-1] == "tool_call_ready"
     assert whole[-1][1]["type"] == "run_cancelled"
@@ -133,11 +152,17 @@ async def test_cancel_during_image_generation_stores_no_image(slow_easel):
 async def test_a_second_turn_while_one_runs_is_refused_with_409(slow_easel):
     async with httpx.AsyncClient(timeout=30) as client:
         _, thread_id, run_id = await start_stream(client, slow_easel, CHAT, k=2)
-        busy = await client.post(f"{slow_easel.api_url}/threads/messages", headers=headers(slow_easel),
-                                 json={"content": "hello again", "thread_id": thread_id, "llm_provider": "local"})
+        busy = await client.post(
+            f"{slow_easel.api_url}/threads/messages",
+            headers=headers(slow_easel),
+            json={"content": "hello again", "thread_id": thread_id, "llm_provider": "local"},
+        )
         await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
-        after = await client.post(f"{slow_easel.api_url}/threads/messages", headers=headers(slow_easel),
-                                  json={"content": "hello again", "thread_id": thread_id, "llm_provider": "local"})
+        after = await client.post(
+            f"{slow_easel.api_url}/threads/messages",
+            headers=headers(slow_easel),
+            json={"content": "hello again", "thread_id": thread_id, "llm_provider": "local"},
+        )
 
     assert busy.status_code == 409 and run_id in busy.json()["detail"]
     assert after.status_code == 200
@@ -145,10 +170,12 @@ async def test_a_second_turn_while_one_runs_is_refused_with_409(slow_easel):
 
 async def test_many_streams_at_once_each_get_every_event(slow_easel):
     async with httpx.AsyncClient(timeout=60) as client:
+
         async def one() -> list:
             body = {"content": CHAT, "stream": True, "llm_provider": "local"}
-            return await read_all(client, "POST", f"{slow_easel.api_url}/threads/messages", json=body,
-                                  headers=headers(slow_easel))
+            return await read_all(
+                client, "POST", f"{slow_easel.api_url}/threads/messages", json=body, headers=headers(slow_easel)
+            )
 
         results = await asyncio.gather(*(one() for _ in range(8)))
 

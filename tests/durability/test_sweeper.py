@@ -16,9 +16,17 @@ def make_run(status: str, *, heartbeat_age: int = 0, age: int = 0) -> Run:
     assistant = Assistant.objects.create(project=project, name="a")
     thread = Thread.objects.create(project=project, assistant=assistant)
     message = Message.objects.create(project=project, thread=thread, role="user", content="hi", seq=1)
-    run = Run.objects.create(project=project, thread=thread, assistant=assistant, user_message=message,
-                             status=status, llm_provider="local", llm_model="easel-local-agent", attempts=1,
-                             heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age))
+    run = Run.objects.create(
+        project=project,
+        thread=thread,
+        assistant=assistant,
+        user_message=message,
+        status=status,
+        llm_provider="local",
+        llm_model="easel-local-agent",
+        attempts=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age),
+    )
     Run.objects.filter(id=run.id).update(created_at=timezone.now() - timedelta(seconds=age))
     return run
 

@@ -32,22 +32,34 @@ async def receive_until_end(ws, limit: float = 30) -> list[dict]:
 
 async def new_thread(client, easel) -> str:
     # send_to_llm=false stores the message without a run: a thread with nothing streaming yet.
-    reply = await client.post(f"{easel.api_url}/threads/messages", json={"content": "hi", "send_to_llm": False},
-                              headers={"X-API-Key": easel.api_key})
+    reply = await client.post(
+        f"{easel.api_url}/threads/messages",
+        json={"content": "hi", "send_to_llm": False},
+        headers={"X-API-Key": easel.api_key},
+    )
     return reply.json()["thread_id"]
 
 
 async def test_the_thread_feed_streams_a_run_live_with_the_same_events_as_sse(slow_easel):
     async with httpx.AsyncClient(timeout=30) as client:
         thread_id = await new_thread(client, slow_easel)
-        async with websockets.connect(ws_url(slow_easel, f"/ws/threads/{thread_id}?last_event_id=99999999999999-0"),
-                                      additional_headers={"X-API-Key": slow_easel.api_key}) as ws:
-            await client.post(f"{slow_easel.api_url}/threads/messages", json={**CHAT, "thread_id": thread_id},
-                              headers={"X-API-Key": slow_easel.api_key})
+        async with websockets.connect(
+            ws_url(slow_easel, f"/ws/threads/{thread_id}?last_event_id=99999999999999-0"),
+            additional_headers={"X-API-Key": slow_easel.api_key},
+        ) as ws:
+            await client.post(
+                f"{slow_easel.api_url}/threads/messages",
+                json={**CHAT, "thread_id": thread_id},
+                headers={"X-API-Key": slow_easel.api_key},
+            )
             live = await receive_until_end(ws)
         run_id = live[0]["run_id"]
-        sse = await read_all(client, "GET", f"{slow_easel.api_url}/threads/{thread_id}/runs/{run_id}/events",
-                             headers={"X-API-Key": slow_easel.api_key})
+        sse = await read_all(
+            client,
+            "GET",
+            f"{slow_easel.api_url}/threads/{thread_id}/runs/{run_id}/events",
+            headers={"X-API-Key": slow_easel.api_key},
+        )
 
     assert live[0]["type"] == "user_message"
     assert [{k: v for k, v in e.items() if k != "event_id"} for e in live] == [e for _, e in sse]
@@ -59,10 +71,13 @@ async def test_a_reconnecting_feed_replays_after_its_last_event_exactly_once(slo
         url = ws_url(slow_easel, f"/ws/threads/{thread_id}")
         key = {"X-API-Key": slow_easel.api_key}
         async with websockets.connect(url + "?last_event_id=99999999999999-0", additional_headers=key) as ws:
-            await client.post(f"{slow_easel.api_url}/threads/messages", json={**CHAT, "thread_id": thread_id},
-                              headers=key)
+            await client.post(
+                f"{slow_easel.api_url}/threads/messages", json={**CHAT, "thread_id": thread_id}, headers=key
+            )
             first_part = [json.loads(await ws.recv()) for _ in range(6)]
-        async with websockets.connect(url + f"?last_event_id={first_part[-1]['event_id']}", additional_headers=key) as ws:
+        async with websockets.connect(
+            url + f"?last_event_id={first_part[-1]['event_id']}", additional_headers=key
+        ) as ws:
             rest = await receive_until_end(ws)
 
     ids = [e["event_id"] for e in first_part + rest]
@@ -74,21 +89,28 @@ async def test_a_reconnecting_feed_replays_after_its_last_event_exactly_once(slo
 
 async def test_the_project_feed_sees_every_thread_of_the_project(slow_easel):
     async with httpx.AsyncClient(timeout=30) as client:
-        project = (await client.get(f"{slow_easel.api_url}/threads", headers={"X-API-Key": slow_easel.api_key}))
+        project = await client.get(f"{slow_easel.api_url}/threads", headers={"X-API-Key": slow_easel.api_key})
         assert project.status_code == 200
         thread_id = await new_thread(client, slow_easel)
         project_id = await _project_id(slow_easel)
-        async with websockets.connect(ws_url(slow_easel, f"/ws/projects/{project_id}?last_event_id=99999999999999-0"),
-                                      additional_headers={"X-API-Key": slow_easel.api_key}) as ws:
-            await client.post(f"{slow_easel.api_url}/threads/messages", json={**CHAT, "thread_id": thread_id},
-                              headers={"X-API-Key": slow_easel.api_key})
+        async with websockets.connect(
+            ws_url(slow_easel, f"/ws/projects/{project_id}?last_event_id=99999999999999-0"),
+            additional_headers={"X-API-Key": slow_easel.api_key},
+        ) as ws:
+            await client.post(
+                f"{slow_easel.api_url}/threads/messages",
+                json={**CHAT, "thread_id": thread_id},
+                headers={"X-API-Key": slow_easel.api_key},
+            )
             events = await receive_until_end(ws)
 
     assert {e["thread_id"] for e in events} == {thread_id}
 
 
 async def _project_id(easel) -> str:
-    output = easel.manage("shell", "-c", "from designs.models import Project; print(Project.objects.get(name='alpha').id)")
+    output = easel.manage(
+        "shell", "-c", "from designs.models import Project; print(Project.objects.get(name='alpha').id)"
+    )
     return output.strip().splitlines()[-1]
 
 

@@ -16,8 +16,14 @@ from tests.durability.conftest import SLOW
 from tests.support.processes import LiveEasel, wait_for
 from tests.support.sse import read_all, sse_events
 
-PICTURE = {"content": "Draw an orange balloon over the mountains.", "stream": True, "llm_provider": "local",
-           "image_generation": "auto", "image_model_provider": "local", "image_model_name": "easel-local-painter"}
+PICTURE = {
+    "content": "Draw an orange balloon over the mountains.",
+    "stream": True,
+    "llm_provider": "local",
+    "image_generation": "auto",
+    "image_model_provider": "local",
+    "image_model_name": "easel-local-painter",
+}
 CHAT = {"content": "Tell me about yourself.", "stream": True, "llm_provider": "local"}
 RECOVERY_BOUND = 20  # seconds: redelivery (child) or visibility timeout + restore interval (whole worker)
 
@@ -52,8 +58,9 @@ def start_worker(easel: LiveEasel, name: str) -> subprocess.Popen:
 
 async def post_until(client, easel, body: dict, stop_type: str) -> tuple[str, str]:
     """Start a streaming turn and return (thread_id, run_id) as soon as `stop_type` arrives."""
-    async with client.stream("POST", f"{easel.api_url}/threads/messages", json=body,
-                             headers={"X-API-Key": easel.api_key}) as response:
+    async with client.stream(
+        "POST", f"{easel.api_url}/threads/messages", json=body, headers={"X-API-Key": easel.api_key}
+    ) as response:
         async for _id, event in sse_events(response):
             if event["type"] == stop_type:
                 return event["thread_id"], event["run_id"]
@@ -62,12 +69,20 @@ async def post_until(client, easel, body: dict, stop_type: str) -> tuple[str, st
 
 async def outcome(client, easel, thread_id: str, run_id: str) -> tuple[list[dict], dict, list]:
     started = time.monotonic()
-    events = [e for _, e in await read_all(client, "GET", f"{easel.api_url}/threads/{thread_id}/runs/{run_id}/events",
-                                           headers={"X-API-Key": easel.api_key})]
+    events = [
+        e
+        for _, e in await read_all(
+            client,
+            "GET",
+            f"{easel.api_url}/threads/{thread_id}/runs/{run_id}/events",
+            headers={"X-API-Key": easel.api_key},
+        )
+    ]
     assert time.monotonic() - started < RECOVERY_BOUND
     thread = (await client.get(f"{easel.api_url}/threads/{thread_id}", headers={"X-API-Key": easel.api_key})).json()
-    documents = (await client.get(f"{easel.api_url}/threads/{thread_id}/documents",
-                                  headers={"X-API-Key": easel.api_key})).json()
+    documents = (
+        await client.get(f"{easel.api_url}/threads/{thread_id}/documents", headers={"X-API-Key": easel.api_key})
+    ).json()
     return events, thread, documents
 
 
@@ -136,13 +151,17 @@ async def test_redis_going_away_ends_streams_with_an_error_and_the_run_ends_clea
 
     redis = RedisServer(tmp_path)
     (tmp_path / "easel").mkdir()
-    live = LiveEasel(tmp_path / "easel", env_overrides={**SLOW, "REDIS_URL": redis.url, "EASEL_STALE_RUN_SECONDS": "3",
-                                                       "EASEL_SWEEP_INTERVAL": "1"}, workers=1)
+    live = LiveEasel(
+        tmp_path / "easel",
+        env_overrides={**SLOW, "REDIS_URL": redis.url, "EASEL_STALE_RUN_SECONDS": "3", "EASEL_SWEEP_INTERVAL": "1"},
+        workers=1,
+    )
     try:
         async with httpx.AsyncClient(timeout=60) as client:
             seen = []
-            async with client.stream("POST", f"{live.api_url}/threads/messages", json=CHAT,
-                                     headers={"X-API-Key": live.api_key}) as response:
+            async with client.stream(
+                "POST", f"{live.api_url}/threads/messages", json=CHAT, headers={"X-API-Key": live.api_key}
+            ) as response:
                 async for _id, event in sse_events(response):
                     seen.append(event)
                     if event["type"] == "content_streaming" and redis.process.poll() is None:
@@ -153,6 +172,7 @@ async def test_redis_going_away_ends_streams_with_an_error_and_the_run_ends_clea
             redis = RedisServer.on_port(tmp_path, redis.port)  # Redis returns, empty (nothing kept on disk)
             beat = live.start_beat()
             try:
+
                 def ended() -> bool:
                     run = httpx.get(f"{live.api_url}/threads/{thread_id}", headers={"X-API-Key": live.api_key}).json()
                     return run["messages"][-1]["status"] in ("COMPLETED", "FAILED")

@@ -59,9 +59,21 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed; run `make test` (it installs it)")
         self.port = port or free_port()
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._ping, 10, "redis-server")
 
@@ -140,8 +152,15 @@ class LiveEasel:
         self.other_api_key = self.create_api_key("bravo")
         self.log_path = self.workdir / "web.log"
         self.web = self._spawn(
-            [str(BIN / "uvicorn"), "project.asgi:application", "--host", "127.0.0.1", "--port", str(self.port),
-             "--no-access-log"],
+            [
+                str(BIN / "uvicorn"),
+                "project.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+            ],
             self.log_path,
         )
         wait_for(self._healthy, 30, "Easel web server")
@@ -169,22 +188,44 @@ class LiveEasel:
 
     def start_worker(self, name: str, *extra: str) -> subprocess.Popen:
         return self._spawn(
-            [str(BIN / "celery"), "-A", "project", "worker", "--loglevel", "INFO", "-n", f"{name}@%h",
-             "--concurrency", "2", "--without-gossip", "--without-mingle", *extra],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "project",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "-n",
+                f"{name}@%h",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                *extra,
+            ],
             self.workdir / f"worker-{name}.log",
         )
 
     def start_beat(self) -> subprocess.Popen:
         return self._spawn(
-            [str(BIN / "celery"), "-A", "project", "beat", "--loglevel", "INFO",
-             "--schedule", str(self.workdir / "celerybeat-schedule")],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "project",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(self.workdir / "celerybeat-schedule"),
+            ],
             self.workdir / "beat.log",
         )
 
     def _spawn(self, command: list[str], log: Path) -> subprocess.Popen:
         handle = open(log, "ab")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self._processes.append(process)
         return process
 

@@ -215,25 +215,69 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
 )
 
 LLM_MODELS: tuple[LLMModel, ...] = (
-    LLMModel(LOCAL_PROVIDER, "easel-local-agent", "Local development engine: a rule-based agent that "
-             "calls generate_image when asked for a picture or an edit. Offline; not a real LLM.", 8192,
-             input_cost_per_1m_tokens=0.0, output_cost_per_1m_tokens=0.0),
-    LLMModel("openai", "gpt-4.1", "OpenAI GPT-4.1", 1_047_576, input_cost_per_1m_tokens=2.0,
-             output_cost_per_1m_tokens=8.0),
-    LLMModel("openai", "gpt-4.1-mini", "OpenAI GPT-4.1 mini", 1_047_576, input_cost_per_1m_tokens=0.4,
-             output_cost_per_1m_tokens=1.6),
-    LLMModel("openai", "gpt-4o", "OpenAI GPT-4o", 128_000, input_cost_per_1m_tokens=2.5,
-             output_cost_per_1m_tokens=10.0),
-    LLMModel("anthropic", "claude-sonnet-4-5", "Anthropic Claude Sonnet 4.5", 200_000,
-             input_cost_per_1m_tokens=3.0, output_cost_per_1m_tokens=15.0),
-    LLMModel("anthropic", "claude-haiku-4-5", "Anthropic Claude Haiku 4.5", 200_000,
-             input_cost_per_1m_tokens=1.0, output_cost_per_1m_tokens=5.0),
-    LLMModel("google", "gemini-2.5-flash", "Google Gemini 2.5 Flash", 1_048_576,
-             input_cost_per_1m_tokens=0.3, output_cost_per_1m_tokens=2.5),
-    LLMModel("google", "gemini-2.5-pro", "Google Gemini 2.5 Pro", 1_048_576,
-             input_cost_per_1m_tokens=1.25, output_cost_per_1m_tokens=10.0),
-    LLMModel("openrouter", "openai/gpt-4.1", "GPT-4.1 via OpenRouter", 1_047_576,
-             input_cost_per_1m_tokens=2.0, output_cost_per_1m_tokens=8.0),
+    LLMModel(
+        LOCAL_PROVIDER,
+        "easel-local-agent",
+        "Local development engine: a rule-based agent that "
+        "calls generate_image when asked for a picture or an edit. Offline; not a real LLM.",
+        8192,
+        input_cost_per_1m_tokens=0.0,
+        output_cost_per_1m_tokens=0.0,
+    ),
+    LLMModel(
+        "openai", "gpt-4.1", "OpenAI GPT-4.1", 1_047_576, input_cost_per_1m_tokens=2.0, output_cost_per_1m_tokens=8.0
+    ),
+    LLMModel(
+        "openai",
+        "gpt-4.1-mini",
+        "OpenAI GPT-4.1 mini",
+        1_047_576,
+        input_cost_per_1m_tokens=0.4,
+        output_cost_per_1m_tokens=1.6,
+    ),
+    LLMModel(
+        "openai", "gpt-4o", "OpenAI GPT-4o", 128_000, input_cost_per_1m_tokens=2.5, output_cost_per_1m_tokens=10.0
+    ),
+    LLMModel(
+        "anthropic",
+        "claude-sonnet-4-5",
+        "Anthropic Claude Sonnet 4.5",
+        200_000,
+        input_cost_per_1m_tokens=3.0,
+        output_cost_per_1m_tokens=15.0,
+    ),
+    LLMModel(
+        "anthropic",
+        "claude-haiku-4-5",
+        "Anthropic Claude Haiku 4.5",
+        200_000,
+        input_cost_per_1m_tokens=1.0,
+        output_cost_per_1m_tokens=5.0,
+    ),
+    LLMModel(
+        "google",
+        "gemini-2.5-flash",
+        "Google Gemini 2.5 Flash",
+        1_048_576,
+        input_cost_per_1m_tokens=0.3,
+        output_cost_per_1m_tokens=2.5,
+    ),
+    LLMModel(
+        "google",
+        "gemini-2.5-pro",
+        "Google Gemini 2.5 Pro",
+        1_048_576,
+        input_cost_per_1m_tokens=1.25,
+        output_cost_per_1m_tokens=10.0,
+    ),
+    LLMModel(
+        "openrouter",
+        "openai/gpt-4.1",
+        "GPT-4.1 via OpenRouter",
+        1_047_576,
+        input_cost_per_1m_tokens=2.0,
+        output_cost_per_1m_tokens=8.0,
+    ),
 )
 
 DEFAULT_LOCAL_LLM = "easel-local-agent"
@@ -259,8 +303,9 @@ def find_llm(provider: str, name: str) -> LLMModel | None:
     return None
 
 
-def estimate_cost(*, llm: LLMModel | None, input_tokens: int, output_tokens: int,
-                  image_model: ImageModel | None, images: int) -> float:
+def estimate_cost(
+    *, llm: LLMModel | None, input_tokens: int, output_tokens: int, image_model: ImageModel | None, images: int
+) -> float:
     """USD estimate for a run from catalog prices; unknown prices count as zero."""
     cost = 0.0
     if llm is not None:

@@ -30,7 +30,9 @@ from workers.providers.base import (
 
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 IMAGE_NOTE_MARKER = "Images in this thread"
-_PICTURE_NOUNS = r"image|picture|photo|drawing|illustration|painting|sketch|render|logo|icon|poster|wallpaper|artwork|banner|portrait"
+_PICTURE_NOUNS = (
+    r"image|picture|photo|drawing|illustration|painting|sketch|render|logo|icon|poster|wallpaper|artwork|banner|portrait"
+)
 _MAKE_VERBS = r"generate|create|make|produce|design|give me|show me|render|draw|paint|sketch|illustrate"
 _EDIT_WORDS = (
     r"\bedit\b|\bmake (it|the|them|this|that)\b|\bchange\b|\badd\b|\bremove\b|\bturn (it|the)\b|"
@@ -42,7 +44,7 @@ _ASPECTS = (("square", "1:1"), ("landscape", "16:9"), ("wide", "16:9"), ("portra
 
 def _wants_new_image(text: str) -> bool:
     lowered = text.lower()
-    if re.search(rf"\b(draw|paint|sketch|illustrate)\b", lowered):
+    if re.search(r"\b(draw|paint|sketch|illustrate)\b", lowered):
         return True
     return bool(re.search(rf"\b({_MAKE_VERBS})\b", lowered) and re.search(rf"\b({_PICTURE_NOUNS})s?\b", lowered))
 
@@ -85,9 +87,7 @@ class LocalAgent:
             chunk_delay = django_settings.EASEL_LOCAL_STREAM_DELAY
         self.chunk_delay = chunk_delay
 
-    def stream(
-        self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False
-    ) -> Iterator[LLMEvent]:
+    def stream(self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False) -> Iterator[LLMEvent]:
         """Yield a tool call or a streamed text answer, then usage and one Finished."""
         input_tokens = sum(len(m.content) for m in request.messages) // 4 + 1
         call = self._tool_call(request)
