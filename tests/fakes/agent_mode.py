@@ -7,12 +7,14 @@ reply in its own wire format. Tests can bypass the default by queueing replies (
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 IMAGE_TOOL = "generate_image"
 TOOL_RESULT_TEXT = "Here is your image."
+TOOL_FAILED_TEXT = "Sorry, I could not make that image:"
 
 # Words a user says when they want a picture made or changed (matched as whole words).
 _IMAGE_ASK = re.compile(
@@ -54,15 +56,30 @@ class LastTurn:
     text: str = ""
     is_tool_result: bool = False
     tool_names: tuple[str, ...] = field(default_factory=tuple)
+    tool_result: str = ""  # the tool's result as JSON text, when the turn is one
 
 
 def agent_reply(turn: LastTurn) -> Reply:
     """The default answer of a tool-using image assistant."""
     if turn.is_tool_result:
-        return Reply(text=TOOL_RESULT_TEXT)
+        failure = tool_failure(turn.tool_result)
+        return Reply(text=f"{TOOL_FAILED_TEXT} {failure}" if failure else TOOL_RESULT_TEXT)
     if IMAGE_TOOL in turn.tool_names and _IMAGE_ASK.search(turn.text):
         return Reply(tool_calls=(ToolUse(IMAGE_TOOL, image_tool_arguments(turn.text)),))
     return Reply(text=short_answer(turn.text))
+
+
+def tool_failure(result: str) -> str | None:
+    """The error of a failed tool result ({"status": "error", "error": ...}), as a model would relay it."""
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("result"), dict):
+        value = value["result"]  # Gemini wraps a function response as {"result": ...}
+    if isinstance(value, dict) and value.get("status") == "error":
+        return str(value.get("error") or "unknown error")
+    return None
 
 
 def image_tool_arguments(user_text: str) -> dict[str, Any]:

@@ -179,7 +179,15 @@ def last_turn(payload: dict[str, Any]) -> LastTurn:
         text=" ".join(b.get("text", "") for b in blocks if b.get("type") == "text"),
         is_tool_result=any(b.get("type") == "tool_result" for b in blocks),
         tool_names=tuple(t.get("name", "") for t in payload.get("tools") or []),
+        tool_result=next((_result_text(b) for b in blocks if b.get("type") == "tool_result"), ""),
     )
+
+
+def _result_text(block: dict[str, Any]) -> str:
+    content = block.get("content")
+    if isinstance(content, list):  # text blocks
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return str(content or "")
 
 
 # --- response rendering ------------------------------------------------------------------------

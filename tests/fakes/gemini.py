@@ -217,6 +217,10 @@ class GeminiRequest:
             text=" ".join(p["text"] for p in parts if "text" in p),
             is_tool_result=any(get(p, "functionResponse") for p in parts),
             tool_names=tuple(d.get("name", "") for d in self.declarations),
+            tool_result=next(
+                (json.dumps(get(p, "functionResponse").get("response")) for p in parts if get(p, "functionResponse")),
+                "",
+            ),
         )
 
     def prompt_text(self) -> str:

@@ -10,7 +10,8 @@ Own process: `python -m tests.fakes.openai --port 8101`.
 Chat replies follow `tests.fakes.agent_mode`: a scripted reply when one is queued
 (`fake.script_chat([...])`, `fake.script([...])` or `POST /__fake__/script`), else agent mode
 (a user asking for a picture while `generate_image` is offered gets a streamed call to it; a
-trailing tool result gets "Here is your image."; anything else a short text). Images are real
+trailing tool result gets "Here is your image.", or the tool's error relayed when it failed;
+anything else a short text). Images are real
 files drawn with Pillow in a colour derived from the prompt (and the inputs, for edits).
 
 Fault switches are those of `tests.fakes.vendor_fake` (status, retry_after, message, fail_first,
@@ -187,7 +188,7 @@ def last_turn(request: dict[str, Any]) -> LastTurn:
     last = (request.get("messages") or [{}])[-1]
     tools = tuple((t.get("function") or {}).get("name", "") for t in request.get("tools") or [])
     if last.get("role") == "tool":
-        return LastTurn(is_tool_result=True, tool_names=tools)
+        return LastTurn(is_tool_result=True, tool_names=tools, tool_result=message_text(last))
     return LastTurn(text=message_text(last) if last.get("role") == "user" else "", tool_names=tools)
 
 
