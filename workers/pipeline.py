@@ -22,6 +22,8 @@ from workers.providers import registry
 from workers.providers.base import (
     ChatMessage,
     ChatRequest,
+    ContentPolicyError,
+    Finished,
     ProviderError,
     TextDelta,
     ToolCall,
@@ -193,6 +195,9 @@ def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
             )
         elif isinstance(event, Usage):
             ctx.add_usage(event.input_tokens, event.output_tokens)
+        elif isinstance(event, Finished) and event.reason == "content_filter" and not ctx.text:
+            # Otherwise the client would get an empty "completed" answer and no reason why.
+            raise ContentPolicyError(f"{llm.name} withheld the answer: its content filter flagged this conversation")
     ctx.raise_if_cancelled()
     return calls
 
