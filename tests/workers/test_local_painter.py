@@ -310,3 +310,23 @@ def test_rendering_a_1024_square_takes_well_under_half_a_second():
         render("a red robot watering a sunflower in a sunny garden", width=1024, height=1024, seed=seed)
         timings.append(time.perf_counter() - started)
     assert min(timings) < 0.25
+
+
+def test_an_edit_recolours_the_named_subject_not_the_largest_one():
+    from workers.providers.base import ImageRequest, InputImage
+    from workers.providers.local_painter import LocalImages
+
+    painter = LocalImages(latency=0)
+    first = painter.generate(ImageRequest(model="m", prompt="a tiny red robot next to a yellow sunflower",
+                                          config={"size": "256x256"}))[0]
+    edited = painter.generate(ImageRequest(model="m", prompt="Make the robot blue",
+                                           input_images=(InputImage(first.data, "image/png"),)))[0]
+
+    before = Image.open(io.BytesIO(first.data)).convert("RGB")
+    after = Image.open(io.BytesIO(edited.data)).convert("RGB")
+    red_before = sum(1 for r, g, b in before.getdata() if r > 150 and g < 90 and b < 90)
+    red_after = sum(1 for r, g, b in after.getdata() if r > 150 and g < 90 and b < 90)
+    yellow_before = sum(1 for r, g, b in before.getdata() if r > 180 and g > 150 and b < 90)
+    yellow_after = sum(1 for r, g, b in after.getdata() if r > 180 and g > 150 and b < 90)
+    assert red_after < red_before * 0.2, "the red robot is no longer red"
+    assert yellow_after > yellow_before * 0.8, "the yellow sunflower kept its colour"

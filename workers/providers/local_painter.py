@@ -13,6 +13,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+import json
 import math
 import random
 import re
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps, ImageStat, PngImagePlugin
 
 from workers.providers.base import ImagePreview, ImageRequest, ImageResult, InputImage, ProviderError
 
@@ -528,10 +529,31 @@ def _composite(dst: Image.Image, tile: Image.Image, x: int, y: int) -> None:
     dst.alpha_composite(tile, (x + sx, y + sy), (sx, sy))
 
 
+LAYOUT_KEY = "easel-layout"  # a PNG text chunk: what was drawn where, so a later edit can find it
+
+
 def _stamp(dst: Image.Image, kind: str, colour: RGB, box: tuple[int, int, int, int]) -> None:
-    """Draws a subject into box (x, y, width, height) of an RGBA image."""
+    """Draws a subject into box (x, y, width, height) of an RGBA image, and notes it in the
+    image's layout (a new list each time: Pillow's copies share `info` values)."""
     x, y, w, h = box
     _composite(dst, _tile(kind, colour, w, h), x, y)
+    entry = {"kind": kind, "colour": list(colour), "box": [x, y, w, h]}
+    dst.info[LAYOUT_KEY] = [*_layout(dst), entry]
+
+
+def _layout(img: Image.Image) -> list[dict]:
+    value = img.info.get(LAYOUT_KEY) or []
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return [e for e in value if isinstance(e, dict) and {"kind", "colour", "box"} <= set(e)]
+
+
+def _scaled_layout(layout: list[dict], sx: float, sy: float) -> list[dict]:
+    return [{**e, "box": [round(e["box"][0] * sx), round(e["box"][1] * sy), round(e["box"][2] * sx),
+                          round(e["box"][3] * sy)]} for e in layout]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1101,12 +1123,17 @@ def render(prompt: str, *, width: int, height: int, seed: int | None = None, tra
         backdrop = _paint_backdrop(plan, scene, canvas, rng)
         layer = Image.new("RGBA", canvas, (0, 0, 0, 0))
         _paint_subjects(layer, plan, scene, rng)
+    layout = _layout(backdrop) + _layout(layer)
     if transparent and layer.getbbox():
         picture = layer
     else:
         backdrop.alpha_composite(layer)
         picture = backdrop
-    return picture if canvas == size else picture.resize(size, Image.Resampling.LANCZOS)
+    if canvas != size:
+        picture = picture.resize(size, Image.Resampling.LANCZOS)
+        layout = _scaled_layout(layout, size[0] / canvas[0], size[1] / canvas[1])
+    picture.info[LAYOUT_KEY] = layout
+    return picture
 
 
 # --------------------------------------------------------------------------------------------
@@ -1320,13 +1347,40 @@ def _tint(img: Image.Image, colour: RGB, amount: float = 0.5) -> Image.Image:
 
 
 def _recolour_subject(img: Image.Image, plan: _Plan, target: RGB) -> Image.Image:
-    """Recolours the dominant subject (the named one's usual hue preferred), else tints it all."""
+    """Recolours the named subject where the layout says it is; otherwise the dominant subject
+    (the named one's usual hue preferred), else tints it all."""
     named = next((s.kind for s in plan.subjects), None)
+    placed = [e for e in _layout(img) if e["kind"] == named] if named else []
+    if placed:
+        return _recolour_placed(img, placed, target)
     prefer = None
     if named is not None and _hsv255(_KINDS[named].colour)[1] >= _CHROMA:
         prefer = _hsv255(_KINDS[named].colour)[0]
     mask = _subject_mask(img, prefer)
     return _recolour(img, mask, target) if mask is not None else _tint(img, target)
+
+
+def _recolour_placed(img: Image.Image, placed: list[dict], target: RGB) -> Image.Image:
+    """Recolours the pixels of each placed subject that have its colour, inside its box."""
+    hue, sat, val = img.convert("RGB").convert("HSV").split()
+    mask = Image.new("L", img.size, 0)
+    for entry in placed:
+        x, y, w, h = entry["box"]
+        eh, es, ev = _hsv255(tuple(entry["colour"]))  # type: ignore[arg-type]
+        if es >= _CHROMA:
+            near = hue.point([255 if min(abs(v - eh), 256 - abs(v - eh)) <= _HUE_TOLERANCE else 0 for v in range(256)])
+            test = ImageChops.multiply(near, sat.point([255 if v >= _CHROMA * 0.6 else 0 for v in range(256)]))
+        else:  # a grey or black subject: match brightness instead of hue
+            test = val.point([255 if abs(v - ev) <= 40 else 0 for v in range(256)])
+        box = Image.new("L", img.size, 0)
+        box.paste(255, (x, y, x + w, y + h))
+        mask = ImageChops.lighter(mask, ImageChops.multiply(test, box))
+    if _count(mask) == 0:
+        return _tint(img, target)
+    out = _recolour(img, mask, target)
+    names = {e["kind"] for e in placed}
+    out.info[LAYOUT_KEY] = [{**e, "colour": list(target)} if e["kind"] in names else e for e in _layout(img)]
+    return out
 
 
 def _horizon(img: Image.Image) -> int:
@@ -1699,13 +1753,16 @@ class _Output:
 
 def _encode(image: Image.Image, output: _Output) -> bytes:
     """Encodes one image; without a transparent background, alpha is flattened onto white."""
+    layout = _layout(image)
     if image.mode != "RGB" and not output.transparent:
         flat = Image.new("RGBA", image.size, (255, 255, 255, 255))
         flat.alpha_composite(image.convert("RGBA"))
         image = flat.convert("RGB")
     buffer = io.BytesIO()
     if output.format == "png":
-        image.save(buffer, "PNG", compress_level=6)
+        info = PngImagePlugin.PngInfo()
+        info.add_text(LAYOUT_KEY, json.dumps(layout, separators=(",", ":")))
+        image.save(buffer, "PNG", compress_level=6, pnginfo=info)
     else:
         image.save(buffer, output.format.upper(), quality=output.quality)
     return buffer.getvalue()
@@ -1717,7 +1774,10 @@ def _decode(source: InputImage) -> Image.Image:
         with Image.open(io.BytesIO(source.data)) as opened:
             opened.load()
             upright = ImageOps.exif_transpose(opened)
-            return upright.convert("RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB")
+            decoded = upright.convert("RGBA" if "A" in upright.getbands() or "transparency" in upright.info else "RGB")
+            if LAYOUT_KEY in opened.info and upright.size == opened.size:
+                decoded.info[LAYOUT_KEY] = opened.info[LAYOUT_KEY]  # exif_transpose drops text chunks
+            return decoded
     except Exception as exc:  # Pillow signals bad data with many types (OSError, SyntaxError, ValueError, ...)
         raise ProviderError(
             f"the input image could not be decoded ({type(exc).__name__})", permanent=True, kind="bad_request"
