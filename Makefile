@@ -42,6 +42,12 @@ test: $(VENV)/.dev
 	@bash scripts/test-prerequisites.sh
 	DJANGO_SECRET_KEY=test-secret-key $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# bench: the streaming benchmark (bench/run.py; not part of `make test`): one paced fake LLM stream
+# direct, through Easel (Redis + Celery) and through a pinned LiteLLM proxy; about 8 minutes.
+bench: $(VENV)/.dev
+	@bash scripts/test-prerequisites.sh
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

@@ -1,0 +1,378 @@
+"""`make bench`: one paced fake LLM stream measured direct, through Easel, and through LiteLLM.
+
+    python -m bench.run [--rounds 25] [--rungs 50,100,200,300] [--duration 12] [--pool threads]
+
+Everything listens on 127.0.0.1: a private redis-server, the paced fake (bench.paced_fake, its
+own process), a live Easel (uvicorn + one Celery worker, Redis topology, SQLite), and a pinned
+LiteLLM proxy in bench/.venv-litellm. Phase 1 sends one stream at a time, round-robin over the
+three paths. Phase 2 ramps closed-loop concurrency (each of C clients starts a new stream as soon
+as its last one ends) for each path, stopping a path at its first rung that is not sustained.
+Definitions are in bench/measure.py. Prints Markdown tables and writes bench/results/*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import measure, report
+from bench.proc_stats import cpu_seconds, rss_kib, stop
+from bench.sse_client import Reading, Stream, easel_reading, openai_reading, request_bytes, run_stream
+from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHAT = {"model": "fake", "messages": [{"role": "user", "content": "bench"}], "stream": True}
+
+
+@dataclass
+class Target:
+    name: str
+    port: int
+    path: str
+    body: dict[str, Any]
+    read: Callable[[bytes], Reading]
+    headers: dict[str, str] = field(default_factory=dict)
+    cpu_pids: dict[str, int] = field(default_factory=dict)  # role -> pid (descendants included)
+    memory_pid: int | None = None  # the process that holds client connections
+
+    def request(self) -> bytes:
+        return request_bytes("POST", self.path, self.port, self.headers, self.body)
+
+    async def stream(self, within: float) -> Stream:
+        return await run_stream(self.port, self.request(), self.read, within)
+
+    def cpu(self) -> dict[str, float]:
+        return {role: cpu_seconds([pid]) for role, pid in self.cpu_pids.items()}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deltas", type=int, default=64)
+    parser.add_argument("--interval", type=float, default=0.02, help="seconds between the fake's deltas")
+    parser.add_argument("--warmup", type=int, default=5, help="streams per path before phase 1")
+    parser.add_argument("--rounds", type=int, default=25, help="phase 1 streams per path")
+    parser.add_argument("--rungs", default="50,100,200,300", help="phase 2 concurrency levels")
+    parser.add_argument("--duration", type=float, default=12.0, help="seconds of new streams per rung")
+    parser.add_argument("--paths", default="direct,easel,litellm", help="which paths to measure")
+    parser.add_argument("--pool", default="threads", choices=["threads", "prefork"], help="Celery worker pool")
+    parser.add_argument("--worker-concurrency", type=int, default=320)
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/<time>.json)")
+    return parser.parse_args(argv)
+
+
+def checkout() -> dict[str, Any]:
+    """Which code was measured: the commit, and whether the tree differed from it."""
+    root = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(root)]
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True)
+    return {"commit": commit or None, "modified": bool(dirty.stdout.strip()) if commit else None}
+
+
+def machine() -> dict[str, Any]:
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name")), "?")
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0]
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "memory_gib": round(int(meminfo.split()[1]) / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The processes
+# --------------------------------------------------------------------------------------------
+
+
+def start_fake(port: int, args: argparse.Namespace, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as handle:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.paced_fake",
+                "--port",
+                str(port),
+                "--deltas",
+                str(args.deltas),
+                "--interval",
+                str(args.interval),
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_for(lambda: _listening(port), 20, "paced fake")
+    return process
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+def start_easel(
+    workdir: Path, redis: RedisServer, fake_port: int, args: argparse.Namespace
+) -> tuple[LiveEasel, subprocess.Popen]:
+    """A live Easel in the Redis topology and its one Celery worker (the process returned)."""
+    workdir.mkdir()
+    easel = LiveEasel(
+        workdir,
+        env_overrides={
+            "REDIS_URL": redis.url,
+            "OPENAI_API_KEY": "sk-bench",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
+            "EASEL_LOCAL_FALLBACK": "0",
+            "EASEL_DEFAULT_LLM": "openai/gpt-4o-mini",
+        },
+    )
+    worker = easel.start_worker("bench", "--pool", args.pool, "--concurrency", str(args.worker_concurrency))
+    return easel, worker
+
+
+# --------------------------------------------------------------------------------------------
+# Phase 1: one stream at a time, round-robin
+# --------------------------------------------------------------------------------------------
+
+
+async def ready(target: Target, within: float = 90) -> None:
+    """The first whole stream through a path (Celery's first task can take a few seconds)."""
+    deadline = time.monotonic() + within
+    last: Stream | None = None
+    while time.monotonic() < deadline:
+        last = await target.stream(within=30)
+        if last.ended and last.error is None:
+            return
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"{target.name} never streamed: {last.error if last else 'no attempt'}")
+
+
+async def single_stream(targets: list[Target], args: argparse.Namespace) -> dict[str, Any]:
+    for target in targets:
+        await ready(target)
+        for _ in range(args.warmup):
+            await target.stream(within=30)
+    streams: dict[str, list[Stream]] = {t.name: [] for t in targets}
+    cpu_before = {t.name: t.cpu() for t in targets}
+    for _ in range(args.rounds):
+        for target in targets:
+            streams[target.name].append(await target.stream(within=30))
+    out: dict[str, Any] = {}
+    for target in targets:
+        summary = measure.summary(streams[target.name], args.deltas)
+        summary["cpu_ms_per_event"] = _cpu_per_event(cpu_before[target.name], target.cpu(), summary["events"])
+        overhead = [
+            float(s.headers["x-litellm-overhead-duration-ms"])
+            for s in streams[target.name]
+            if "x-litellm-overhead-duration-ms" in s.headers
+        ]
+        if overhead:
+            summary["x_litellm_overhead_ms_p50"] = statistics.median(overhead)
+        out[target.name] = summary
+    if "direct" in out:
+        for name in out:
+            if name != "direct":
+                out[name]["added"] = measure.added(out[name], out["direct"])
+    return out
+
+
+def _cpu_per_event(before: dict[str, float], after: dict[str, float], events: int) -> dict[str, float | None]:
+    spent = {role: after[role] - before[role] for role in before}
+    if spent:
+        spent["total"] = sum(spent.values())
+    return {role: round(seconds * 1000 / events, 4) if events else None for role, seconds in spent.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Phase 2: closed-loop concurrency ramp
+# --------------------------------------------------------------------------------------------
+
+
+async def rung(target: Target, clients: int, args: argparse.Namespace, idle_rss: int | None) -> dict[str, Any]:
+    stream_seconds = args.deltas * args.interval
+    start = time.time()
+    deadline = start + args.duration
+    streams: list[Stream] = []
+    rss: list[tuple[float, int]] = []
+    cpu_before = target.cpu()
+
+    async def client(index: int) -> None:
+        await asyncio.sleep(index * stream_seconds / clients)  # spread the first starts over one stream
+        while time.time() < deadline:
+            streams.append(await target.stream(within=60))
+
+    async def sample() -> None:
+        while time.time() < deadline + stream_seconds:
+            if target.memory_pid:
+                rss.append((time.time(), rss_kib(target.memory_pid)))
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample())
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    sampler.cancel()
+    summary = measure.summary(streams, args.deltas)
+    summary["clients"] = clients
+    summary["sustained"], summary["verdict"] = measure.sustained(streams, args.deltas, args.interval)
+    window = (start + stream_seconds, deadline)  # every client has a stream open in here
+    in_window = sum(1 for s in streams for _, _, received in s.deltas if window[0] <= received <= window[1])
+    summary["events_per_s"] = round(in_window / (window[1] - window[0]), 1)
+    summary["streams_per_s"] = round(len(streams) / (time.time() - start), 1)
+    summary["cpu_ms_per_event"] = _cpu_per_event(cpu_before, target.cpu(), summary["events"])
+    steady = [kib for t, kib in rss if window[0] <= t <= window[1]]
+    if steady and idle_rss is not None:
+        summary["rss_kib"] = {
+            "idle": idle_rss,
+            "steady": int(statistics.median(steady)),
+            "per_stream": round((statistics.median(steady) - idle_rss) / clients, 1),
+        }
+    return summary
+
+
+async def ramp(target: Target, args: argparse.Namespace) -> list[dict[str, Any]]:
+    idle_rss = rss_kib(target.memory_pid) if target.memory_pid else None
+    results = []
+    for clients in [int(c) for c in args.rungs.split(",") if c]:
+        result = await rung(target, clients, args, idle_rss)
+        results.append(result)
+        print(
+            f"bench: {target.name:8} C={clients:<4} {result['verdict']}, {result['events_per_s']} events/s", flush=True
+        )
+        await asyncio.sleep(2)  # let the last runs finish their writes before the next rung
+        if not result["sustained"]:
+            break
+    return results
+
+
+async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid: int) -> dict[str, Any]:
+    print("bench: phase 1, one stream at a time", flush=True)
+    redis_before = cpu_seconds([redis_pid])
+    single = await single_stream(targets, args)
+    if "easel" in single:
+        single["easel"]["cpu_ms_per_event"]["redis"] = round(
+            (cpu_seconds([redis_pid]) - redis_before) * 1000 / max(1, single["easel"]["events"]), 4
+        )
+    print("bench: phase 2, concurrency ramp", flush=True)
+    ramps = {}
+    for target in targets:
+        before = cpu_seconds([redis_pid])
+        ramps[target.name] = await ramp(target, args)
+        if target.name == "easel":
+            events = max(1, sum(r["events"] for r in ramps["easel"]))
+            ramps["easel_redis_cpu_ms_per_event"] = round((cpu_seconds([redis_pid]) - before) * 1000 / events, 4)
+    return {"single": single, "ramp": ramps}
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    paths = args.paths.split(",")
+    started = time.time()
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "checkout": checkout(),
+        "config": {k: str(v) for k, v in vars(args).items()},
+    }
+    with tempfile.TemporaryDirectory(prefix="easel-bench-") as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        redis = RedisServer(workdir)
+        stack.callback(redis.stop)
+        fake_port = free_port()
+        fake = start_fake(fake_port, args, workdir / "fake.log")
+        stack.callback(stop, fake)
+        targets = []
+        if "direct" in paths:
+            targets.append(
+                Target(
+                    "direct",
+                    fake_port,
+                    "/v1/chat/completions",
+                    CHAT,
+                    openai_reading,
+                    headers={"authorization": "Bearer sk-bench"},
+                )
+            )
+        if "easel" in paths:
+            easel, worker = start_easel(workdir / "easel", redis, fake_port, args)
+            stack.callback(easel.stop)
+            print(f"bench: easel web pid {easel.web.pid}, worker pid {worker.pid} (for py-spy)", flush=True)
+            body = {
+                "content": "bench",
+                "stream": True,
+                "llm_provider": "openai",
+                "model_name": "gpt-4o-mini",
+                "image_generation": "off",
+            }
+            targets.append(
+                Target(
+                    "easel",
+                    easel.port,
+                    "/api/threads/messages",
+                    body,
+                    easel_reading,
+                    headers={"x-api-key": easel.api_key},
+                    cpu_pids={"web": easel.web.pid, "worker": worker.pid},
+                    memory_pid=easel.web.pid,
+                )
+            )
+        if "litellm" in paths:
+            from bench.litellm_peer import VERSION, LiteLLMProxy
+
+            proxy = LiteLLMProxy(workdir, f"http://127.0.0.1:{fake_port}", free_port())
+            stack.callback(proxy.stop)
+            result["litellm_version"] = VERSION
+            targets.append(
+                Target(
+                    "litellm",
+                    proxy.port,
+                    "/v1/chat/completions",
+                    CHAT,
+                    openai_reading,
+                    headers={"authorization": "Bearer sk-bench"},
+                    cpu_pids={"proxy": proxy.pid},
+                    memory_pid=proxy.pid,
+                )
+            )
+        result.update(_run_loop(measure_all(targets, args, redis.process.pid)))
+    result["wall_seconds"] = round(time.time() - started, 1)
+    out = args.out or RESULTS / time.strftime("bench-%Y%m%d-%H%M%S.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(report.render(result))
+    print(f"\nbench: wrote {out} ({result['wall_seconds']} s)")
+
+
+def _run_loop(coroutine: Any) -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+if __name__ == "__main__":
+    main()
