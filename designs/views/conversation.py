@@ -1,0 +1,159 @@
+"""A thread as its page shows it: turns (a user message and the run answering it), their
+images, and the live state of a run still in progress, read from the run's event log.
+
+What the page renders is everything stored up to `feed_position` (read first) or later; the
+page's websocket resumes the thread feed after that id, and the page ignores what it already
+shows (by document, message and run id), so nothing is missing and nothing appears twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from designs import events
+from designs.models import Document, Message, Run, Thread
+from designs.views.pictures import Picture, picture, pictures_with_lineage
+
+DIRECT_TOOL_CALL = "direct"  # the tool_call_id of operation=generate_image runs
+
+
+@dataclass
+class Progress:
+    """A running run's state that is not stored yet: its text so far and images being made."""
+
+    text: str = ""
+    # tool_call_id -> {output index: preview data URL (or None before the first preview)}
+    pending: dict[str, dict[int, str | None]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # tool_call_id -> error
+
+
+def run_progress(run: Run) -> Progress:
+    """Fold the run's event log into what a page must show for it now."""
+    progress = Progress()
+    done: set[str] = set()
+    if run.operation == Run.Operation.GENERATE_IMAGE:
+        progress.pending[DIRECT_TOOL_CALL] = {}
+    for _event_id, event in events.get_log().entries(events.run_stream(run.id)):
+        kind, call = event.get("type"), str(event.get("tool_call_id") or "")
+        if kind == "content_streaming":
+            progress.text = event.get("accumulated_content") or progress.text + (event.get("content") or "")
+        elif kind == "tool_call_start" and event.get("hosted") and call not in done:
+            progress.pending.setdefault(call, {})
+        elif kind == "media_preview" and call not in done:
+            preview = event.get("preview") or {}
+            progress.pending.setdefault(call, {})[int(event.get("index") or 0)] = preview.get("data_url")
+        elif kind == "media_generated":
+            done.add(call)
+            progress.pending.pop(call, None)
+        elif kind == "media_failed":
+            progress.pending.pop(call, None)
+            progress.failed[call] = str(event.get("error") or "The image could not be made")
+        elif kind == "run_restarted":
+            progress, done = Progress(), set()
+    return progress
+
+
+@dataclass
+class Turn:
+    user: Message | None
+    run: Run | None
+    reply: Message | None = None
+    attachments: list[Picture] = field(default_factory=list)
+    images: list[Picture] = field(default_factory=list)
+    progress: Progress | None = None
+
+    @property
+    def key(self) -> str:
+        """The id the page and the feed's events both know the turn by."""
+        if self.run is not None:
+            return str(self.run.id)
+        return str((self.user or self.reply).id)
+
+    @property
+    def status(self) -> str:
+        if self.run is None:
+            return "completed" if self.reply else "saved"
+        return self.run.status
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None and not self.run.is_finished
+
+    @property
+    def text(self) -> str:
+        if self.reply is not None:
+            return self.reply.content or ""
+        return self.progress.text if self.progress else ""
+
+    @property
+    def error(self) -> str:
+        if self.run is None or self.run.status != Run.Status.FAILED:
+            return ""
+        stored = (self.reply.metadata or {}).get("error", "") if self.reply else ""
+        return self.run.error or stored or "The run failed."
+
+    @property
+    def model(self) -> str:
+        if self.reply is not None and self.reply.model_name:
+            return f"{self.reply.model_provider}/{self.reply.model_name}"
+        return ""
+
+
+@dataclass
+class Conversation:
+    thread: Thread
+    turns: list[Turn]
+    feed_position: str | None
+
+    @property
+    def active_run(self) -> Run | None:
+        return next((t.run for t in reversed(self.turns) if t.active), None)
+
+
+def conversation(thread: Thread, base: str) -> Conversation:
+    """The thread's turns, oldest first, with a feed position no later than what they show."""
+    # Read the feed's position before anything else: whatever is stored by then is rendered,
+    # and whatever comes after it is replayed to the page.
+    position = events.get_log().last_id(events.thread_stream(thread.id))
+    messages = list(Message.objects.filter(thread=thread).order_by("seq", "created_at"))
+    runs = {run.id: run for run in Run.objects.filter(thread=thread)}
+    documents = list(Document.objects.filter(thread=thread).order_by("created_at", "output_index"))
+    made = pictures_with_lineage([d for d in documents if d.operation != Document.Operation.UPLOAD], base)
+    by_run: dict[Any, list[Picture]] = {}
+    for item in made:
+        by_run.setdefault(item.document.run_id, []).append(item)
+    stored = {d.id: d for d in documents}
+    turns: list[Turn] = []
+    turn_of_run: dict[Any, Turn] = {}
+    for message in messages:
+        metadata = message.metadata or {}
+        if message.role == Message.Role.USER:
+            turn = Turn(
+                user=message,
+                run=runs.get(message.run_id),
+                attachments=_attachments(thread, metadata.get("attachment_ids") or [], stored, base),
+            )
+            turns.append(turn)
+            if message.run_id:
+                turn_of_run[message.run_id] = turn
+        elif message.role == Message.Role.ASSISTANT and not metadata.get("tool_calls"):
+            turn = turn_of_run.get(message.run_id)
+            if turn is None:
+                turns.append(Turn(user=None, run=runs.get(message.run_id), reply=message))
+            else:
+                turn.reply = message
+    for turn in turns:
+        if turn.run is not None:
+            turn.images = by_run.get(turn.run.id, [])
+            if turn.active:
+                turn.progress = run_progress(turn.run)
+    return Conversation(thread, turns, position)
+
+
+def _attachments(thread: Thread, ids: list[str], stored: dict[Any, Document], base: str) -> list[Picture]:
+    known = {str(k): d for k, d in stored.items()}
+    missing = [i for i in ids if i not in known]
+    if missing:  # e.g. an upload without a thread; still only this project's documents
+        known.update({str(d.id): d for d in Document.objects.filter(project_id=thread.project_id, id__in=missing)})
+    return [picture(known[i], base) for i in ids if i in known]

@@ -1,0 +1,118 @@
+"""The gallery: a project's images as a filterable grid, and one image with its lineage."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_GET
+
+from designs.forms import OPERATION_LABELS, ComposerForm, GalleryFilterForm
+from designs.models import Document, Project, Thread
+from designs.services.documents import document_lineage, documents_for_project
+from designs.views.access import Member, project_page, render_page
+from designs.views.pictures import base_url, picture
+
+IMAGES_PER_PAGE = 48
+THREAD_CHOICES = 200
+
+
+def thread_label(thread: Thread) -> str:
+    return thread.title or f"Thread {str(thread.id)[:8]} · {thread.created_at:%Y-%m-%d}"
+
+
+def _filter_form(request: HttpRequest, project: Project) -> GalleryFilterForm:
+    with_images = Thread.objects.filter(project=project, documents__isnull=False).distinct().order_by("-created_at")
+    threads = list(with_images[:THREAD_CHOICES])
+    chosen = request.GET.get("thread")
+    if chosen and all(str(t.id) != chosen for t in threads):
+        # A thread linked from elsewhere stays selectable even if it is not among the newest.
+        threads += list(Thread.objects.filter(project=project, id__in=[chosen]).exclude(id__in=[t.id for t in threads]))
+    pairs = (
+        Document.objects.filter(project=project)
+        .exclude(model_name="")
+        .values_list("model_provider", "model_name")
+        .distinct()
+        .order_by("model_provider", "model_name")
+    )
+    models = [(f"{provider}/{name}", f"{name} ({provider})") for provider, name in pairs]
+    return GalleryFilterForm(
+        request.GET or None, threads=[(str(t.id), thread_label(t)) for t in threads], models=models
+    )
+
+
+def _criteria(form: GalleryFilterForm, project: Project) -> dict | None:
+    """Keyword arguments for `documents_for_project`, or None when the filters have errors."""
+    if not form.is_bound:
+        return {}
+    if not form.is_valid():
+        return None
+    criteria = form.criteria()
+    if form.cleaned_data.get("thread"):
+        criteria["thread"] = Thread.objects.filter(project=project, id=form.cleaned_data["thread"]).first()
+        if criteria["thread"] is None:
+            form.add_error("thread", "No such thread in this project.")
+            return None
+    return criteria
+
+
+@require_GET
+@project_page
+def gallery(request: HttpRequest, member: Member) -> HttpResponse:
+    form = _filter_form(request, member.project)
+    criteria = _criteria(form, member.project)
+    documents = (
+        Document.objects.none() if criteria is None else documents_for_project(project=member.project, **criteria)
+    )
+    page = Paginator(documents, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
+    base = base_url(request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_page(
+        request,
+        member,
+        "dashboard/gallery.html",
+        {
+            "form": form,
+            "page": page,
+            "pictures": [picture(d, base) for d in page],
+            "pager_query": query.urlencode(),
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+        section="gallery",
+    )
+
+
+@require_GET
+@project_page
+def image_detail(request: HttpRequest, member: Member, document_id: UUID) -> HttpResponse:
+    document = get_object_or_404(Document.objects.select_related("thread"), project=member.project, id=document_id)
+    base = base_url(request)
+    lineage = document_lineage(document=document)
+    ancestors = [picture(d, base) for d, _depth in reversed(lineage.ancestors)]  # the root first
+    descendants = [(depth, picture(d, base)) for d, depth in lineage.descendants]
+    inputs = list(
+        Document.objects.filter(project=member.project, child_links__child=document)
+        .filter(~Q(id=document.parent_id))
+        .order_by("child_links__position")
+    )
+    refine = ComposerForm(initial={"refine_document_id": document.id}) if document.thread_id else None
+    return render_page(
+        request,
+        member,
+        "dashboard/image.html",
+        {
+            "item": picture(document, base),
+            "document": document,
+            "operation": OPERATION_LABELS.get(document.operation, document.operation),
+            "ancestors": ancestors,
+            "descendants": descendants,
+            "other_inputs": [picture(d, base) for d in inputs],
+            "truncated": lineage.truncated,
+            "refine": refine,
+        },
+        section="gallery",
+    )

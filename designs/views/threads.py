@@ -1,0 +1,154 @@
+"""Threads: the list (search, newest first), a conversation, and sending a turn from it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from designs.errors import ApiError
+from designs.forms import ComposerForm, ThreadSearchForm, turn_error_field
+from designs.models import Document, Message, Project, Thread
+from designs.services.threads import assistant_default, thread_create
+from designs.services.turns import turn_accept
+from designs.views.access import Member, project_page, render_page
+from designs.views.conversation import conversation
+from designs.views.pictures import base_url, picture
+
+THREADS_PER_PAGE = 25
+NO_ID = UUID(int=0)  # stands for a document id in URL templates the page's script fills in
+BUSY = "This thread is still generating: wait for the reply to finish, or stop it."
+
+
+def _threads(project: Project, query: str) -> QuerySet[Thread]:
+    threads = Thread.objects.filter(project=project)
+    if query:
+        mentioned = Message.objects.filter(project=project, content__icontains=query).values("thread_id")
+        threads = threads.filter(Q(title__icontains=query) | Q(id__in=mentioned))
+    made = Document.objects.filter(thread=OuterRef("pk")).exclude(operation=Document.Operation.UPLOAD)
+    first_user = Message.objects.filter(thread=OuterRef("pk"), role=Message.Role.USER).order_by("seq")
+    counted = made.order_by().values("thread").annotate(n=Count("id")).values("n")
+    return threads.annotate(
+        first_message=Subquery(first_user.values("content")[:1]),
+        cover_id=Subquery(made.order_by("-created_at").values("id")[:1]),
+        image_count=Subquery(counted[:1]),
+    ).order_by("-created_at", "-id")
+
+
+@require_GET
+@project_page
+def thread_list(request: HttpRequest, member: Member) -> HttpResponse:
+    search = ThreadSearchForm(request.GET or None)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(_threads(member.project, query), THREADS_PER_PAGE).get_page(request.GET.get("page"))
+    covers = Document.objects.filter(project=member.project, id__in=[t.cover_id for t in page if t.cover_id])
+    base = base_url(request)
+    cover_of = {d.id: picture(d, base) for d in covers}
+    rows = [(thread, cover_of.get(thread.cover_id)) for thread in page]
+    return render_page(
+        request,
+        member,
+        "dashboard/threads.html",
+        {
+            "search": search,
+            "query": query,
+            "page": page,
+            "rows": rows,
+            "pager_query": urlencode({"q": query}) if query else "",
+        },
+        section="threads",
+    )
+
+
+@require_POST
+@project_page
+def thread_new(request: HttpRequest, member: Member) -> HttpResponse:
+    member.require_generator()
+    thread = thread_create(project=member.project, assistant=assistant_default(project=member.project))
+    return redirect("dashboard:thread", member.project.id, thread.id)
+
+
+@require_GET
+@project_page
+def thread_detail(request: HttpRequest, member: Member, thread_id: UUID) -> HttpResponse:
+    thread = get_object_or_404(Thread, project=member.project, id=thread_id)
+    return _thread_page(request, member, thread, ComposerForm())
+
+
+def _thread_page(
+    request: HttpRequest, member: Member, thread: Thread, form: ComposerForm, status: int = 200
+) -> HttpResponse:
+    talk = conversation(thread, base_url(request))
+    config = {
+        "projectId": str(member.project.id),
+        "threadId": str(thread.id),
+        "feedPosition": talk.feed_position,
+        "activeRunId": str(talk.active_run.id) if talk.active_run else None,
+        "imageUrl": reverse("dashboard:image", args=[member.project.id, NO_ID]),
+        "noId": str(NO_ID),
+    }
+    first = next((t.user.content for t in talk.turns if t.user and t.user.content), "")
+    return render_page(
+        request,
+        member,
+        "dashboard/thread.html",
+        {
+            "thread": thread,
+            "talk": talk,
+            "form": form,
+            "config": config,
+            "title": thread.title or first or "New thread",
+        },
+        section="threads",
+        status=status,
+    )
+
+
+@require_POST
+@project_page
+def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpResponse:
+    """One turn from the page: JSON for the page's script, a redirect (or the page with the
+    form's errors) for a browser without it."""
+    thread = get_object_or_404(Thread, project=member.project, id=thread_id)
+    member.require_generator()
+    form = ComposerForm(request.POST)
+    turn = None
+    if form.is_valid():
+        try:
+            turn = turn_accept(
+                project=member.project,
+                data={**form.turn_data(), "thread_id": str(thread.id)},
+                uploads={},
+                base_url=base_url(request),
+            )
+        except ApiError as exc:
+            form.add_error(
+                None if exc.status == 409 else turn_error_field(exc.detail), BUSY if exc.status == 409 else exc.detail
+            )
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if turn is None:
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return _thread_page(request, member, thread, form, status=400)
+    if not wants_json:
+        return redirect("dashboard:thread", member.project.id, thread.id)
+    source = turn.attachments[0] if form.cleaned_data["refine_document_id"] and turn.attachments else None
+    source_picture = picture(source, base_url(request)) if source else None
+    return JsonResponse(
+        {
+            "thread_id": str(thread.id),
+            "run_id": str(turn.run.id) if turn.run else None,
+            "user_message_id": str(turn.user_message.id),
+            "content": turn.user_message.content,
+            "refines": {"document_id": source_picture.id, "thumbnail_url": source_picture.small_url}
+            if source_picture
+            else None,
+        },
+        status=201,
+    )
