@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.e2e_providers.stack import Fakes, logged, of_type, set_faults, stream_turn, turn
+from tests.e2e_providers.stack import Fakes, api_call, logged, of_type, set_faults, stream_turn, turn
+from tests.support.processes import free_port
 
 DRAW = "Draw a tiny red robot watering a sunflower."
 OPENAI_OPENROUTER = {
@@ -180,3 +181,18 @@ def test_a_non_streaming_client_gets_a_502_naming_the_failure(easel, fakes: Fake
 
     assert response.status_code == 502
     assert "openai returned HTTP 400: Invalid 'model': no such model" in response.json()["detail"]
+
+
+def test_a_provider_that_refuses_connections_fails_the_run_after_the_retries(easel):
+    closed = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    bravo = easel.other_api_key
+    api_call(easel, "PUT", "/providers/openai/credentials", key=bravo,
+             json={"api_key": "sk-bravo-nowhere-0001", "base_url": closed})
+    try:
+        started = time.monotonic()
+        error = failed(stream_turn(easel, key=bravo, content="hello", llm_provider="openai", model_name="gpt-4.1"))
+    finally:
+        api_call(easel, "DELETE", "/providers/openai/credentials", key=bravo)
+
+    assert error["error_kind"] == "connection" and "openai: could not connect" in error["error"]
+    assert time.monotonic() - started < 10
