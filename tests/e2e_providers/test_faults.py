@@ -112,6 +112,15 @@ def test_an_image_refusal_reaches_the_llm_as_a_tool_error_and_the_client_as_medi
     assert tool_result["type"] == "tool_result" and '"status":"error"' in tool_result["content"]
 
 
+def test_a_refusal_in_direct_mode_fails_the_run_as_content_policy(easel, fakes: Fakes):
+    set_faults(fakes.google, safety=True)
+
+    error = failed(stream_turn(easel, content=DRAW, operation="generate_image", image_model_provider="google",
+                               image_model_name="gemini-2.5-flash-image"))
+
+    assert error["error_kind"] == "content_policy" and "google refused to make the image" in error["error"]
+
+
 def test_an_llm_content_filter_without_text_fails_the_run_with_a_reason(easel, fakes: Fakes):
     set_faults(fakes.openai, safety=True, only="/chat/completions")
 
