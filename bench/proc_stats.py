@@ -45,11 +45,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
-def rss_kib(pid: int) -> int:
+def _status(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
+
+
+def rss_kib(pid: int) -> int:
+    return _status(pid, "VmRSS")
+
+
+def threads(pid: int) -> int:
+    return _status(pid, "Threads")
 
 
 def pss_kib(pids: list[int]) -> int:

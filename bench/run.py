@@ -3,11 +3,14 @@
     python -m bench.run [--rounds 25] [--rungs 50,100,200,300] [--duration 12] [--pool threads]
 
 Everything listens on 127.0.0.1: a private redis-server, the paced fake (bench.paced_fake, its
-own process), a live Easel (uvicorn + one Celery worker, Redis topology, SQLite), and a pinned
-LiteLLM proxy in bench/.venv-litellm. Phase 1 sends one stream at a time, round-robin over the
-three paths. Phase 2 ramps closed-loop concurrency (each of C clients starts a new stream as soon
-as its last one ends) for each path, stopping a path at its first rung that is not sustained.
-Definitions are in bench/measure.py. Prints Markdown tables and writes bench/results/*.json.
+own process), a live Easel (uvicorn + one Celery worker, Redis topology, SQLite unless
+DATABASE_URL names PostgreSQL), and a pinned LiteLLM proxy in bench/.venv-litellm.
+
+Phase 1 sends one stream at a time, round-robin over the three paths. Phase 2 holds `--hold`
+streams at once with the fake slowed to `--hold-interval` (so the CPU is not the limit) and reads
+the relay's memory. Phase 3 ramps closed-loop concurrency at the real pace (each of C clients
+starts a new stream as soon as its last one ends), stopping a path at its first rung that is not
+sustained. Definitions are in bench/measure.py. Prints Markdown tables, writes bench/results/*.json.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report
-from bench.proc_stats import cpu_seconds, rss_kib, stop
+from bench.proc_stats import cpu_seconds, rss_kib, stop, threads
 from bench.sse_client import Reading, Stream, easel_reading, openai_reading, request_bytes, run_stream
 from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
 
@@ -64,7 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=0.02, help="seconds between the fake's deltas")
     parser.add_argument("--warmup", type=int, default=5, help="streams per path before phase 1")
     parser.add_argument("--rounds", type=int, default=25, help="phase 1 streams per path")
-    parser.add_argument("--rungs", default="50,100,200,300", help="phase 2 concurrency levels")
+    parser.add_argument("--hold", type=int, default=200, help="phase 2: streams held at once")
+    parser.add_argument("--hold-interval", type=float, default=0.5, help="phase 2: the fake's slowed pace")
+    parser.add_argument("--rungs", default="10,25,50,100,200,300", help="phase 3 concurrency levels")
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of new streams per rung")
     parser.add_argument("--paths", default="direct,easel,litellm", help="which paths to measure")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork"], help="Celery worker pool")
@@ -205,7 +210,61 @@ def _cpu_per_event(before: dict[str, float], after: dict[str, float], events: in
 
 
 # --------------------------------------------------------------------------------------------
-# Phase 2: closed-loop concurrency ramp
+# Phase 2: many streams held at a slow pace, for memory
+# --------------------------------------------------------------------------------------------
+
+
+async def set_pace(fake_port: int, interval: float) -> None:
+    """The fake's `pace` switch, set over its control endpoint (it serves other processes too)."""
+    body = json.dumps({"pace": interval}).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", fake_port)
+    writer.write(
+        b"POST /__fake__/faults HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n"
+        b"content-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    status = (await reader.readline()).split()[1]
+    writer.close()
+    if status != b"200":
+        raise RuntimeError(f"the fake refused pace={interval}: HTTP {status.decode()}")
+
+
+async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict[str, Any]:
+    """`--hold` streams open together (starts spread over 4 s); the relay's RSS while they are."""
+    pid = target.memory_pid
+    assert pid is not None
+    stream_seconds = args.deltas * args.hold_interval
+    idle = rss_kib(pid)
+    await set_pace(fake_port, args.hold_interval)
+    try:
+
+        async def client(index: int) -> Stream:
+            await asyncio.sleep(index * 4.0 / args.hold)
+            return await target.stream(within=stream_seconds + 120)
+
+        tasks = [asyncio.create_task(client(i)) for i in range(args.hold)]
+        await asyncio.sleep(4 + stream_seconds / 3)
+        held, busy = [], []
+        for _ in range(6):
+            held.append(rss_kib(pid))
+            busy.append(threads(pid))
+            await asyncio.sleep(0.5)
+        streams = await asyncio.gather(*tasks)
+    finally:
+        await set_pace(fake_port, args.interval)
+    summary = measure.summary(streams, args.deltas)
+    steady = int(statistics.median(held))
+    return {
+        "streams": args.hold,
+        "whole": summary["whole"],
+        "errors": summary["errors"],
+        "error_samples": summary["error_samples"],
+        "rss_kib": {"idle": idle, "held": steady, "per_stream": round((steady - idle) / args.hold, 1)},
+        "threads_held": int(statistics.median(busy)),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Phase 3: closed-loop concurrency ramp
 # --------------------------------------------------------------------------------------------
 
 
@@ -264,7 +323,7 @@ async def ramp(target: Target, args: argparse.Namespace) -> list[dict[str, Any]]
     return results
 
 
-async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid: int) -> dict[str, Any]:
+async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid: int, fake_port: int) -> dict:
     print("bench: phase 1, one stream at a time", flush=True)
     redis_before = cpu_seconds([redis_pid])
     single = await single_stream(targets, args)
@@ -272,15 +331,22 @@ async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid
         single["easel"]["cpu_ms_per_event"]["redis"] = round(
             (cpu_seconds([redis_pid]) - redis_before) * 1000 / max(1, single["easel"]["events"]), 4
         )
-    print("bench: phase 2, concurrency ramp", flush=True)
-    ramps = {}
+    print(f"bench: phase 2, {args.hold} streams held at a {args.hold_interval} s pace", flush=True)
+    held = {}
+    for target in targets:
+        if target.memory_pid:
+            held[target.name] = await hold(target, args, fake_port)
+            print(f"bench: {target.name:8} {held[target.name]['whole']} of {args.hold} whole", flush=True)
+            await asyncio.sleep(2)
+    print("bench: phase 3, concurrency ramp", flush=True)
+    ramps: dict[str, Any] = {}
     for target in targets:
         before = cpu_seconds([redis_pid])
         ramps[target.name] = await ramp(target, args)
         if target.name == "easel":
             events = max(1, sum(r["events"] for r in ramps["easel"]))
             ramps["easel_redis_cpu_ms_per_event"] = round((cpu_seconds([redis_pid]) - before) * 1000 / events, 4)
-    return {"single": single, "ramp": ramps}
+    return {"single": single, "hold": held, "ramp": ramps}
 
 
 # --------------------------------------------------------------------------------------------
@@ -357,7 +423,7 @@ def main(argv: list[str] | None = None) -> None:
                     memory_pid=proxy.pid,
                 )
             )
-        result.update(_run_loop(measure_all(targets, args, redis.process.pid)))
+        result.update(_run_loop(measure_all(targets, args, redis.process.pid, fake_port)))
     result["wall_seconds"] = round(time.time() - started, 1)
     out = args.out or RESULTS / time.strftime("bench-%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)

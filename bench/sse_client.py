@@ -113,7 +113,10 @@ async def _read_response(reader: asyncio.StreamReader, result: Stream, read: Cal
     buffer = b""
     while not result.ended and result.error is None:
         if chunked:
-            size = int((await reader.readline()).split(b";")[0], 16)
+            line = await reader.readline()
+            if not line.strip():
+                raise ConnectionResetError("the server closed the stream mid-way")
+            size = int(line.split(b";")[0], 16)
             if size == 0:
                 return
             data = (await reader.readexactly(size + 2))[:-2]
