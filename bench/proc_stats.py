@@ -52,6 +52,13 @@ def _status(pid: int, key: str) -> int:
     return 0
 
 
+def machine_busy_seconds() -> float:
+    """CPU time spent by everything on the machine (all cores), from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
 def rss_kib(pid: int) -> int:
     return _status(pid, "VmRSS")
 

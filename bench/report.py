@@ -67,6 +67,7 @@ HOLD = [
     _col("RSS held KiB", "rss_kib.held"),
     _col("KiB/stream", "rss_kib.per_stream"),
     _col("threads", "threads_held"),
+    _col("worker PSS KiB/run", "worker_pss_kib.per_run"),
     ("first error", lambda _name, row: ((row.get("error_samples") or ["–"])[0])[:90]),
 ]
 
@@ -126,7 +127,8 @@ def render(result: dict[str, Any]) -> str:
         f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}, Redis {m['redis']}; LiteLLM {result.get('litellm_version', '–')}; "
         f"Celery pool {config['pool']} x{config['worker_concurrency']}; commit {str(checkout.get('commit'))[:10]}"
-        f"{' (modified)' if checkout.get('modified') else ''}",
+        f"{' (modified)' if checkout.get('modified') else ''}. Other processes used "
+        f"{(result.get('other_load') or {}).get('share_of_machine', 0):.0%} of the machine during the run.",
         "",
         f"One stream at a time, {config['rounds']} per path, interleaved (times in ms):",
         "",

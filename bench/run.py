@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report
-from bench.proc_stats import cpu_seconds, rss_kib, stop, threads
+from bench.proc_stats import cpu_seconds, machine_busy_seconds, pss_kib, rss_kib, stop, threads
 from bench.sse_client import Reading, Stream, easel_reading, openai_reading, request_bytes, run_stream
 from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
 
@@ -234,6 +234,8 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
     assert pid is not None
     stream_seconds = args.deltas * args.hold_interval
     idle = rss_kib(pid)
+    worker = target.cpu_pids.get("worker")
+    worker_idle = pss_kib([worker]) if worker else None
     await set_pace(fake_port, args.hold_interval)
     try:
 
@@ -248,6 +250,7 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
             held.append(rss_kib(pid))
             busy.append(threads(pid))
             await asyncio.sleep(0.5)
+        worker_held = pss_kib([worker]) if worker else None
         streams = await asyncio.gather(*tasks)
     finally:
         await set_pace(fake_port, args.interval)
@@ -260,6 +263,10 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
         "error_samples": summary["error_samples"],
         "rss_kib": {"idle": idle, "held": steady, "per_stream": round((steady - idle) / args.hold, 1)},
         "threads_held": int(statistics.median(busy)),
+        # The Celery worker (all its processes, PSS so forked pages count once), per run held.
+        "worker_pss_kib": None
+        if worker_idle is None or worker_held is None
+        else {"idle": worker_idle, "held": worker_held, "per_run": round((worker_held - worker_idle) / args.hold, 1)},
     }
 
 
@@ -423,7 +430,14 @@ def main(argv: list[str] | None = None) -> None:
                     memory_pid=proxy.pid,
                 )
             )
+        busy, ours, wall = machine_busy_seconds(), cpu_seconds([os.getpid()]), time.time()
         result.update(_run_loop(measure_all(targets, args, redis.process.pid, fake_port)))
+        # Other work on the machine skews every number here; say how much there was.
+        foreign = (machine_busy_seconds() - busy) - (cpu_seconds([os.getpid()]) - ours)
+        result["other_load"] = {
+            "cpu_seconds": round(foreign, 1),
+            "share_of_machine": round(foreign / ((time.time() - wall) * (os.cpu_count() or 1)), 3),
+        }
     result["wall_seconds"] = round(time.time() - started, 1)
     out = args.out or RESULTS / time.strftime("bench-%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
