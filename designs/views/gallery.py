@@ -5,13 +5,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from designs.forms import OPERATION_LABELS, ComposerForm, GalleryFilterForm
-from designs.models import Document, Project, Thread
+from designs.models import Document, Message, Project, Thread
 from designs.services.documents import document_lineage, documents_for_project
 from designs.views.access import Member, project_page, render_page
 from designs.views.pictures import base_url, picture
@@ -21,14 +22,29 @@ THREAD_CHOICES = 200
 
 
 def thread_label(thread: Thread) -> str:
-    return thread.title or f"Thread {str(thread.id)[:8]} · {thread.created_at:%Y-%m-%d}"
+    named = thread.title or getattr(thread, "first_message", None)
+    text = Truncator(named).chars(60) if named else f"Thread {str(thread.id)[:8]}"
+    return f"{text} · {thread.created_at:%Y-%m-%d}"
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _filter_form(request: HttpRequest, project: Project) -> GalleryFilterForm:
-    with_images = Thread.objects.filter(project=project, documents__isnull=False).distinct().order_by("-created_at")
+    first_user = Message.objects.filter(thread=OuterRef("pk"), role=Message.Role.USER).order_by("seq")
+    with_images = (
+        Thread.objects.filter(project=project, documents__isnull=False)
+        .distinct()
+        .annotate(first_message=Subquery(first_user.values("content")[:1]))
+        .order_by("-created_at")
+    )
     threads = list(with_images[:THREAD_CHOICES])
-    chosen = request.GET.get("thread")
-    if chosen and all(str(t.id) != chosen for t in threads):
+    chosen = _uuid(request.GET.get("thread"))
+    if chosen and all(t.id != chosen for t in threads):
         # A thread linked from elsewhere stays selectable even if it is not among the newest.
         threads += list(Thread.objects.filter(project=project, id__in=[chosen]).exclude(id__in=[t.id for t in threads]))
     pairs = (

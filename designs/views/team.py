@@ -57,7 +57,6 @@ def _members_page(
     member: Member,
     invite: InviteForm | None = None,
     problems: dict[int, list[str]] | None = None,
-    status: int = 200,
 ) -> HttpResponse:
     roles = assignable_roles(member.role)
     memberships = Membership.objects.filter(project=member.project).select_related("user").order_by("created_at")
@@ -66,7 +65,6 @@ def _members_page(
             "membership": m,
             "is_me": m.user_id == request.user.id,
             "editable": member.can_manage and (m.role != Membership.Role.OWNER or member.role == Membership.Role.OWNER),
-            "form": RoleForm(initial={"role": m.role}, prefix=f"m{m.id}"),
             "errors": (problems or {}).get(m.id, []),
         }
         for m in memberships
@@ -82,7 +80,6 @@ def _members_page(
             "invited": _take_once(request, "invite"),
         },
         section="members",
-        status=status,
     )
 
 
@@ -122,7 +119,7 @@ def member_add(request: HttpRequest, member: Member) -> HttpResponse:
                 created="1" if invitation.created_user else "",
             )
             return redirect("dashboard:members", member.project.id)
-    return _members_page(request, member, invite=form, status=400)
+    return _members_page(request, member, invite=form)
 
 
 @require_POST
@@ -144,7 +141,7 @@ def member_role(request: HttpRequest, member: Member, membership_id: int) -> Htt
             return redirect("dashboard:members", member.project.id)
     else:
         problems = [p for ps in form.errors.values() for p in ps]
-    return _members_page(request, member, problems={target.id: problems}, status=400)
+    return _members_page(request, member, problems={target.id: problems})
 
 
 @require_POST
@@ -157,9 +154,7 @@ def member_delete(request: HttpRequest, member: Member, membership_id: int) -> H
     try:
         member_remove(membership=target, actor=member.membership)
     except ValidationError as exc:
-        return _members_page(
-            request, member, problems={target.id: [p for ps in exc.message_dict.values() for p in ps]}, status=400
-        )
+        return _members_page(request, member, problems={target.id: [p for ps in exc.message_dict.values() for p in ps]})
     messages.success(request, f"{target.user.get_username()} was removed from {member.project.name}.")
     if target.user_id == request.user.id:
         return redirect("dashboard:home")
@@ -177,7 +172,6 @@ def member_link(request: HttpRequest, member: Member, membership_id: int) -> Htt
             request,
             member,
             problems={target.id: [f"{target.user.get_username()} already has a password; they can sign in."]},
-            status=400,
         )
     link = request.build_absolute_uri(reverse("password_set", args=set_password_token(target.user)))
     _show_once(
@@ -194,7 +188,7 @@ def member_link(request: HttpRequest, member: Member, membership_id: int) -> Htt
 # --- API keys --------------------------------------------------------------------------------
 
 
-def _keys_page(request: HttpRequest, member: Member, form: ApiKeyForm | None = None, status: int = 200) -> HttpResponse:
+def _keys_page(request: HttpRequest, member: Member, form: ApiKeyForm | None = None) -> HttpResponse:
     keys = ApiKey.objects.filter(project=member.project).select_related("created_by").order_by("-created_at")
     return render_page(
         request,
@@ -206,7 +200,6 @@ def _keys_page(request: HttpRequest, member: Member, form: ApiKeyForm | None = N
             "created": _take_once(request, "key"),
         },
         section="keys",
-        status=status,
     )
 
 
@@ -222,7 +215,7 @@ def key_create(request: HttpRequest, member: Member) -> HttpResponse:
     member.require_manager()
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
-        return _keys_page(request, member, form, status=400)
+        return _keys_page(request, member, form)
     key, secret = api_key_create(project=member.project, name=form.cleaned_data["name"], created_by=request.user)
     _show_once(request, "key", id=str(key.id), name=key.name, secret=secret)
     return redirect("dashboard:keys", member.project.id)

@@ -81,9 +81,7 @@ def thread_detail(request: HttpRequest, member: Member, thread_id: UUID) -> Http
     return _thread_page(request, member, thread, ComposerForm())
 
 
-def _thread_page(
-    request: HttpRequest, member: Member, thread: Thread, form: ComposerForm, status: int = 200
-) -> HttpResponse:
+def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: ComposerForm) -> HttpResponse:
     talk = conversation(thread, base_url(request))
     config = {
         "projectId": str(member.project.id),
@@ -106,7 +104,6 @@ def _thread_page(
             "title": thread.title or first or "New thread",
         },
         section="threads",
-        status=status,
     )
 
 
@@ -114,7 +111,8 @@ def _thread_page(
 @project_page
 def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpResponse:
     """One turn from the page: JSON for the page's script, a redirect (or the page with the
-    form's errors) for a browser without it."""
+    form's errors) for a browser without it. Field errors answer 200, as Django's form views
+    do: a 4xx would put an error in the browser console for every typo."""
     thread = get_object_or_404(Thread, project=member.project, id=thread_id)
     member.require_generator()
     form = ComposerForm(request.POST)
@@ -134,8 +132,8 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
     wants_json = "application/json" in request.headers.get("Accept", "")
     if turn is None:
         if wants_json:
-            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
-        return _thread_page(request, member, thread, form, status=400)
+            return JsonResponse({"errors": form.errors.get_json_data()})
+        return _thread_page(request, member, thread, form)
     if not wants_json:
         return redirect("dashboard:thread", member.project.id, thread.id)
     source = turn.attachments[0] if form.cleaned_data["refine_document_id"] and turn.attachments else None

@@ -281,8 +281,10 @@
     if (cursor) url.searchParams.set("last_event_id", cursor);
     setStatus("connecting", attempts ? "Reconnecting…" : "Connecting…");
     const ws = new WebSocket(url);
+    let opened = false;
     socket = ws;
     ws.addEventListener("open", () => {
+      opened = true;
       attempts = 0;
       lastHeard = Date.now();
       setStatus("live", "Live");
@@ -295,16 +297,30 @@
       apply(event);
       saveCursor(event.event_id);
     });
-    ws.addEventListener("close", (closed) => {
+    ws.addEventListener("close", async (closed) => {
       if (socket !== ws) return;
       socket = null;
-      if (closed.code === 4404 || closed.code === 4403) {
+      // A refused handshake looks like any network failure to a browser: ask the page itself.
+      const refusal = closed.code === 4404 || closed.code === 4403 ? "gone" : opened ? null : await refused();
+      if (refusal) {
         gone = true;
-        setStatus("closed", "This thread is no longer available to you. Reload to check.");
+        setStatus("closed", refusal === "signed-out" ? "You are signed out: reload the page to sign in again."
+          : "This thread is no longer available to you.");
+        if (sendButton) sendButton.disabled = true;
         return;
       }
       retry();
     });
+  }
+
+  async function refused() {
+    try {
+      const response = await fetch(window.location.href, { method: "HEAD", credentials: "same-origin", cache: "no-store" });
+      if (response.redirected && new URL(response.url).pathname.startsWith("/accounts/login")) return "signed-out";
+      return response.status === 404 ? "gone" : null;
+    } catch {
+      return null; // offline: keep trying
+    }
   }
 
   function retry() {
@@ -373,7 +389,7 @@
         method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
       });
       const data = await response.json().catch(() => null);
-      if (!response.ok || !data) {
+      if (!response.ok || !data || data.errors) {
         showErrors(form, (data && data.errors) || { __all__: [{ message: `Easel answered ${response.status}; try again.` }] });
         return;
       }
