@@ -258,8 +258,21 @@
 
   function apply(event) {
     const handler = handlers[event.type];
-    if (handler && event.run_id) handler(event);
+    if (!handler || !event.run_id) return;
+    handler(event);
+    if (pinned) followLatest();
   }
+
+  // Someone reading the latest turn keeps seeing it grow; someone who scrolled up is left alone.
+  let pinned = true;
+  function nearBottom() {
+    return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 160;
+  }
+  function followLatest() {
+    window.scrollTo({ top: document.documentElement.scrollHeight });
+  }
+  window.addEventListener("scroll", () => { pinned = nearBottom(); }, { passive: true });
+  turnList.addEventListener("load", () => { if (pinned) followLatest(); }, true); // images growing
 
   // --- the websocket ------------------------------------------------------------------------------
   let socket = null;
@@ -398,7 +411,8 @@
         const turn = ensureTurn(data.run_id, { messageId: data.user_message_id, content: data.content, refines: data.refines });
         setRunning(turn, data.run_id);
         if (refining) placeholder(turn, "direct");
-        turn.scrollIntoView({ block: "nearest", behavior: "smooth" });
+        pinned = true;
+        followLatest();
       }
       const details = form.closest("details");
       if (details) details.open = false;
@@ -483,5 +497,9 @@
 
   // --- start --------------------------------------------------------------------------------------------
   setActive(activeRunId);
+  if (!window.location.hash && turnList.children.length) {
+    followLatest();
+    window.addEventListener("load", followLatest, { once: true });
+  }
   connect();
 })();

@@ -131,3 +131,18 @@ def test_visiting_a_project_makes_it_the_sessions_project_for_the_api(team):
     assert client.get("/")["Location"] == team.url("threads", team.other)
     body = client.get("/api/threads").json()
     assert body == []  # the API answers for the project the dashboard is on
+
+
+def test_the_project_switcher_goes_to_the_same_section_of_another_of_your_projects(team):
+    Membership.objects.create(project=team.other, user=team.member, role="reviewer")
+    client = team.client("member")
+    switch = "/projects/switch"
+    assert client.post(switch, {"project": str(team.other.id), "section": "gallery"})["Location"] == team.url(
+        "gallery", team.other
+    )
+    assert client.post(switch, {"project": str(team.other.id), "section": "../admin"})["Location"] == team.url(
+        "threads", team.other
+    )
+    assert client.post(switch, {"project": str(uuid.uuid4()), "section": "keys"})["Location"] == "/"
+    page = client.get(team.url("threads")).content.decode()
+    assert "Elsewhere</option>" in page and "Studio</option>" in page

@@ -227,3 +227,21 @@ def test_an_empty_message_is_a_field_error_not_a_failure(tab):
     expect(page.locator("#turns > li")).to_have_count(0)
     tab.nav("Threads")
     tab.screenshot("threads")
+
+
+def test_stop_ends_a_generation_and_frees_the_composer(tab):
+    page = tab.page
+    tab.sign_in()
+    page.get_by_role("button", name="New thread").click()
+    expect(page.locator("#feed-status")).to_have_text("Live")
+    page.get_by_label("Message", exact=True).fill("draw a green robot")
+    page.get_by_role("button", name="Send").click()
+    turn = page.locator(LAST_TURN)
+    expect(turn.locator("[data-placeholder]")).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    page.get_by_role("button", name="Stop").click()
+    expect(turn).to_have_attribute("data-status", "cancelled")
+    expect(turn.locator(".run-state")).to_have_text("Stopped.")
+    expect(turn.locator("[data-placeholder]")).to_have_count(0)
+    expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
