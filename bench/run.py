@@ -74,6 +74,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--paths", default="direct,easel,litellm", help="which paths to measure")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork"], help="Celery worker pool")
     parser.add_argument("--worker-concurrency", type=int, default=320)
+    parser.add_argument("--wait-quiet", type=float, default=0, help="wait up to this many seconds for an idle machine")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/<time>.json)")
     return parser.parse_args(argv)
 
@@ -361,8 +362,21 @@ async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid
 # --------------------------------------------------------------------------------------------
 
 
+def wait_quiet(limit: float) -> None:
+    """Wait (up to `limit` s) until other processes use under 10% of the machine for 5 s."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = machine_busy_seconds()
+        time.sleep(5)
+        share = (machine_busy_seconds() - before) / (5 * (os.cpu_count() or 1))
+        if share < 0.10:
+            return
+        print(f"bench: the machine is {share:.0%} busy; waiting for it to settle", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    wait_quiet(args.wait_quiet)
     paths = args.paths.split(",")
     started = time.time()
     result: dict[str, Any] = {
