@@ -80,10 +80,14 @@ def studio(tmp_path_factory) -> Iterator[Studio]:
     yield from _start(tmp_path_factory, "dashboard")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def celery_studio(tmp_path_factory, redis_server) -> Iterator[Studio]:
-    """The production topology: a Celery worker generates, events travel through Redis Streams."""
-    yield from _start(tmp_path_factory, "dashboard-celery", workers=1, REDIS_URL=redis_server.url)
+    """The production topology: a Celery worker generates, events travel through Redis Streams.
+
+    Its own Redis database: Celery workers of two live servers on one broker would take each
+    other's tasks."""
+    url = redis_server.url.rsplit("/", 1)[0] + "/7"
+    yield from _start(tmp_path_factory, "dashboard-celery", workers=1, REDIS_URL=url)
 
 
 @pytest.fixture(scope="module")
