@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import IMAGE_DELAY, Tab, _tab
+from tests.dashboard.browser import IMAGE_DELAY, SCREENSHOTS, Tab, _tab
 
 LAST_TURN = "#turns > li.turn >> nth=-1"
 DOCUMENTS = ".turns .image-card[data-document-id]"
@@ -65,6 +65,8 @@ def test_generation_streams_live_and_survives_a_reload_and_a_dropped_feed(live_t
     turn = page.locator(LAST_TURN)
     expect(turn.locator("[data-placeholder]")).to_be_visible()
     expect(turn.locator("[data-placeholder] img.preview")).to_be_attached(timeout=IMAGE_DELAY * 1000 + 5000)
+    if tab.studio.live.env.get("REDIS_URL") is None:
+        page.screenshot(path=str(SCREENSHOTS / "thread-generating-desktop.png"))
     expect(turn.locator(".image-card[data-document-id] img")).to_be_visible(timeout=20_000)
     page.wait_for_function(STREAMING_WITH_IMAGE, polling=20)
     _wait_until_done(tab)

@@ -150,6 +150,7 @@ def test_an_invited_member_sets_a_password_and_lands_in_the_project(tab, second_
 
     invited = second_tab.page
     invited.goto(link)
+    second_tab.screenshot("set-password")
     invited.get_by_label("New password", exact=True).fill("painter's own password")
     invited.get_by_label("New password confirmation").fill("painter's own password")
     invited.get_by_role("button", name="Set password and sign in").click()
@@ -177,6 +178,7 @@ def test_a_stranger_gets_404_pages_and_no_feed(tab, second_tab):
         response = stranger.go(path)
         assert response.status == 404, path
         expect(stranger.page.get_by_role("heading", name="Not found")).to_be_visible()
+    stranger.screenshot("not-found")
     stranger.allow_console("Unexpected response code: 403")
     opened = stranger.page.evaluate(
         """(thread) => new Promise((resolve) => {
