@@ -184,3 +184,20 @@ def test_static_files_are_served_by_the_app(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/css")
     assert int(response["Content-Length"]) > 1000
+
+
+def test_the_threads_list_pages_through_older_threads(team):
+    for _ in range(27):
+        new_thread(team.project)
+    client = team.client("member")
+    first = client.get(team.url("threads")).content.decode()
+    assert first.count('class="thread-row"') == 25 and "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get(team.url("threads"), {"page": 2}).content.decode()
+    assert second.count('class="thread-row"') == 2 and 'rel="prev"' in second
+
+
+def test_a_search_that_is_too_long_is_a_field_error(team):
+    new_thread(team.project)
+    page = team.client("member").get(team.url("threads"), {"q": "x" * 201}).content.decode()
+    assert "Ensure this value has at most 200 characters" in page
+    assert page.count('class="thread-row"') == 1  # and the list is still there
