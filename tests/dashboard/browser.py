@@ -86,8 +86,7 @@ def celery_studio(tmp_path_factory, redis_server) -> Iterator[Studio]:
 
     Its own Redis database: Celery workers of two live servers on one broker would take each
     other's tasks."""
-    url = redis_server.url.rsplit("/", 1)[0] + "/7"
-    yield from _start(tmp_path_factory, "dashboard-celery", workers=1, REDIS_URL=url)
+    yield from _start(tmp_path_factory, "dashboard-celery", workers=1, REDIS_URL=redis_server.fresh_url())
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def slow_embedded(tmp_path_factory) -> Iterator[LiveEasel]:
 def slow_celery(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
     live = LiveEasel(
         tmp_path_factory.mktemp("slow-celery"),
-        env_overrides={**SLOW, "REDIS_URL": redis_server.url.replace("/0", "/1")},
+        env_overrides={**SLOW, "REDIS_URL": redis_server.fresh_url()},
         workers=1,
     )
     yield live

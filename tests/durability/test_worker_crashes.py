@@ -34,7 +34,7 @@ def crashy_easel(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
         tmp_path_factory.mktemp("crashy"),
         env_overrides={
             **SLOW,
-            "REDIS_URL": redis_server.url.replace("/0", "/2"),
+            "REDIS_URL": redis_server.fresh_url(),
             "EASEL_VISIBILITY_TIMEOUT": "6",
             "EASEL_UNACKED_RESTORE_INTERVAL": "1",
             "EASEL_UNACKED_RESTORE_THROTTLE": "1",

@@ -47,7 +47,7 @@ def providers_embedded(tmp_path_factory, fakes: Fakes) -> Iterator[LiveEasel]:
 
 @pytest.fixture(scope="session")
 def providers_celery(tmp_path_factory, fakes: Fakes, redis_server) -> Iterator[LiveEasel]:
-    live = _live(tmp_path_factory.mktemp("providers-celery"), fakes, REDIS_URL=redis_server.url.replace("/0", "/2"))
+    live = _live(tmp_path_factory.mktemp("providers-celery"), fakes, REDIS_URL=redis_server.fresh_url())
     yield live
     live.stop()
 

@@ -86,6 +86,14 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def fresh_url(self) -> str:
+        """A URL on a database no other live server of this session uses: Celery workers on a
+        shared database would take each other's tasks."""
+        self._next_db = getattr(self, "_next_db", 0) + 1
+        if self._next_db > 15:
+            raise RuntimeError("out of Redis databases: start another RedisServer")
+        return f"redis://127.0.0.1:{self.port}/{self._next_db}"
+
     def _ping(self) -> bool:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
