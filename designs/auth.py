@@ -97,9 +97,12 @@ def authenticate_request(request: Any, user: Any = None) -> ApiCaller:
     """X-API-Key first; otherwise the signed-in session user (with CSRF for unsafe methods)."""
     raw = request.headers.get("X-API-Key")
     if raw is None and user is not None and user.is_authenticated:
+        caller = member_caller(request, user)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             enforce_csrf(request)
-        return member_caller(request, user)
+            if caller.role == Membership.Role.REVIEWER:
+                raise exceptions.PermissionDenied("Reviewers have read-only access to a project")
+        return caller
     return authenticate_key(raw)
 
 

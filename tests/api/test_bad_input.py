@@ -227,3 +227,23 @@ def test_media_urls_refuse_bad_signatures(alpha):
     assert_refused(
         alpha.client.get(f"/api/media/{document_id}.png?expires=9999999999&sig=abc"), 403, mentions="signature"
     )
+
+
+def test_a_reviewer_signed_in_can_read_but_not_start_runs(alpha):
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from designs.models import Membership
+
+    user = get_user_model().objects.create_user("rita", "rita@example.com", "pw-123456789")
+    Membership.objects.create(user=user, project=alpha.project, role=Membership.Role.REVIEWER)
+    browser = Client(enforce_csrf_checks=False, headers={"X-Easel-Project": str(alpha.project.id)})
+    browser.force_login(user)
+    before = row_counts()
+
+    assert browser.get("/api/threads").status_code == 200
+    response = browser.post(URL, data=json.dumps({"content": "draw a cat", "llm_provider": "local"}),
+                            content_type="application/json")
+
+    assert_refused(response, 403, mentions="read-only")
+    assert row_counts() == before
