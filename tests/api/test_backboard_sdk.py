@@ -93,7 +93,7 @@ async def test_the_launch_posts_edit_flow_edits_the_named_document(easel):
     assert edited["input_image_document_id"] == original["document_id"]
     before, after = fetch_image(original["url"]).convert("RGB"), fetch_image(edited["url"]).convert("RGB")
     assert before.size == after.size
-    blue = lambda img: sum(p[2] for p in img.resize((64, 64)).getdata())  # noqa: E731
+    blue = lambda img: sum(p[2] for p in img.resize((64, 64)).get_flattened_data())  # noqa: E731
     assert blue(after) > blue(before), "the edit made the robot blue"
 
 

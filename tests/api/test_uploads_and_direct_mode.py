@@ -38,7 +38,7 @@ async def test_generate_image_operation_edits_an_upload_without_the_llm(easel, t
     assert {str(d.document_id) for d in documents} == {upload_id, media[0]["document_id"]}
     edited = pixels(media[0]["url"])
     assert edited.size == (96, 96)
-    r, g, b = (sum(c) / (96 * 96) for c in zip(*edited.getdata(), strict=True))
+    r, g, b = (sum(c) / (96 * 96) for c in zip(*edited.get_flattened_data(), strict=True))
     assert b > 30 + 40 and r < 220 - 40, "the red upload was turned towards blue"
 
 

@@ -324,9 +324,9 @@ def test_an_edit_recolours_the_named_subject_not_the_largest_one():
 
     before = Image.open(io.BytesIO(first.data)).convert("RGB")
     after = Image.open(io.BytesIO(edited.data)).convert("RGB")
-    red_before = sum(1 for r, g, b in before.getdata() if r > 150 and g < 90 and b < 90)
-    red_after = sum(1 for r, g, b in after.getdata() if r > 150 and g < 90 and b < 90)
-    yellow_before = sum(1 for r, g, b in before.getdata() if r > 180 and g > 150 and b < 90)
-    yellow_after = sum(1 for r, g, b in after.getdata() if r > 180 and g > 150 and b < 90)
+    red_before = sum(1 for r, g, b in before.get_flattened_data() if r > 150 and g < 90 and b < 90)
+    red_after = sum(1 for r, g, b in after.get_flattened_data() if r > 150 and g < 90 and b < 90)
+    yellow_before = sum(1 for r, g, b in before.get_flattened_data() if r > 180 and g > 150 and b < 90)
+    yellow_after = sum(1 for r, g, b in after.get_flattened_data() if r > 180 and g > 150 and b < 90)
     assert red_after < red_before * 0.2, "the red robot is no longer red"
     assert yellow_after > yellow_before * 0.8, "the yellow sunflower kept its colour"
