@@ -56,7 +56,6 @@ SINGLE = [
     _col("added/event p50", "added.per_event_ms.p50"),
     _col("added/event p99", "added.per_event_ms.p99"),
     _col("gap jitter p99", "gap_jitter_ms.p99"),
-    _col("CPU ms/event", "cpu_ms_per_event.total"),
 ]
 
 HOLD = [
@@ -66,6 +65,7 @@ HOLD = [
     _col("RSS idle KiB", "rss_kib.idle"),
     _col("RSS held KiB", "rss_kib.held"),
     _col("KiB/stream", "rss_kib.per_stream"),
+    _col("released KiB/stream", "rss_kib.released_per_stream"),
     _col("threads", "threads_held"),
     _col("worker PSS KiB/run", "worker_pss_kib.per_run"),
     ("first error", lambda _name, row: ((row.get("error_samples") or ["–"])[0])[:90]),
@@ -83,6 +83,10 @@ RAMP = [
     _col("lag p50", "lag_ms.p50"),
     _col("lag p99", "lag_ms.p99"),
     _col("events/s", "events_per_s"),
+    (
+        "of offered",
+        lambda _name, row: f"{row['events_per_s'] / row['offered_per_s']:.0%}" if row.get("offered_per_s") else None,
+    ),
     ("CPU ms/event web", lambda _name, row: _dig(row, "cpu_ms_per_event.web") or _dig(row, "cpu_ms_per_event.proxy")),
     _col("CPU ms/event worker", "cpu_ms_per_event.worker"),
 ]
