@@ -189,7 +189,11 @@ class RedisEventLog:
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            client = aredis.Redis.from_url(self._url, decode_responses=True)
+            # Every tailing reader holds one connection in XREAD BLOCK, so the pool must be as
+            # large as the number of clients a web process holds (redis-py's default is 100).
+            client = aredis.Redis.from_url(
+                self._url, decode_responses=True, max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS
+            )
             self._async_clients[loop] = client
         return client
 

@@ -220,6 +220,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Runs and events ------------------------------------------------------------------------
+EASEL_REDIS_MAX_CONNECTIONS = env.int("EASEL_REDIS_MAX_CONNECTIONS", default=5000)  # per web process
 EASEL_EVENT_LOG_TTL = env.int("EASEL_EVENT_LOG_TTL", default=24 * 3600)
 EASEL_RUN_WAIT_TIMEOUT = env.int("EASEL_RUN_WAIT_TIMEOUT", default=EASEL_RUN_TIME_LIMIT + 30)
 EASEL_SSE_KEEPALIVE = env.float("EASEL_SSE_KEEPALIVE", default=15.0)
