@@ -176,7 +176,11 @@ class RedisEventLog:
         self._url = url
         self._ttl = ttl
         self._open_ttl = open_ttl  # an unfinished run's log still expires eventually
-        self._sync = redis.Redis.from_url(url, decode_responses=True)
+        # A threads-pool worker runs many runs at once, each appending: redis-py's default pool of
+        # 100 would make the 101st run crash without a terminal event.
+        self._sync = redis.Redis.from_url(
+            url, decode_responses=True, max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS
+        )
         self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @staticmethod
@@ -191,8 +195,13 @@ class RedisEventLog:
         if client is None:
             # Every tailing reader holds one connection in XREAD BLOCK, so the pool must be as
             # large as the number of clients a web process holds (redis-py's default is 100).
+            # The socket timeout must outlast an XREAD BLOCK of a keepalive interval; redis-py 8's
+            # default of 5 s ended every stream that stayed quiet that long (a slow image model).
             client = aredis.Redis.from_url(
-                self._url, decode_responses=True, max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS
+                self._url,
+                decode_responses=True,
+                max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS,
+                socket_timeout=settings.EASEL_SSE_KEEPALIVE + 10,
             )
             self._async_clients[loop] = client
         return client
