@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from django.conf import settings
 
 from designs import events
+from designs.db import db_call
 from designs.models import Run
 
 FIRST_LOOK = 0.001  # seconds: the first read only looks, so a finished run ends at once
@@ -68,6 +69,10 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
         yield None, {}
 
 
+def _run_row(run_id: str) -> Run | None:
+    return Run.objects.filter(id=run_id).only("status", "error", "thread_id", "assistant_id").first()
+
+
 def _redis_errors() -> tuple[type[BaseException], ...]:
     try:
         import redis.exceptions
@@ -78,7 +83,7 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 
 async def _terminal_from_row(run_id: str) -> dict | None:
     """The terminal event of a finished run, rebuilt from its row (None while it runs)."""
-    run = await Run.objects.filter(id=run_id).only("status", "error", "thread_id", "assistant_id").afirst()
+    run = await db_call(_run_row)(run_id)
     if run is None or not run.is_finished:
         return None
     base = {"thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id), "run_id": run_id}

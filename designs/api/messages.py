@@ -1,7 +1,7 @@
 """`POST /api/threads/messages`: one conversation turn, answered as JSON or as an SSE stream.
 
 An async view, so a client waiting for its run holds no thread. The synchronous part (auth,
-parsing, validation, storing) runs in one `sync_to_async` call before anything is sent.
+parsing, validation, storing) runs in one `db_call` before anything is sent.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 
 from designs.auth import authenticate_request
+from designs.db import db_call
 from designs.errors import ApiError, error_response, flatten_detail
 from designs.models import Message, Run
 from designs.payloads import context_usage, iso, message_payload
@@ -39,20 +39,20 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
         return error_response("Method not allowed", 405)
     try:
         user = await request.auser() if "X-API-Key" not in request.headers else None
-        turn = await sync_to_async(_accept)(request, thread_id, user)
+        turn = await db_call(_accept)(request, thread_id, user)
     except ApiError as exc:
         return error_response(exc.detail, exc.status)
     except drf_exceptions.APIException as exc:
         return error_response(str(exc.detail), exc.status_code)
     if isinstance(turn, Replay) and turn.run is None:
-        return JsonResponse(await sync_to_async(_saved_only_response)(turn.user_message_id))
+        return JsonResponse(await db_call(_saved_only_response)(turn.user_message_id))
     if turn.run is None:
-        return JsonResponse(await sync_to_async(_saved_only_response)(str(turn.user_message.id)))
+        return JsonResponse(await db_call(_saved_only_response)(str(turn.user_message.id)))
     run_id = str(turn.run.id)
     if turn.stream:
         return StreamingHttpResponse(sse_body(run_id), content_type="text/event-stream", headers=SSE_HEADERS)
     end = await wait_for_end(run_id)
-    return await sync_to_async(_final_response)(run_id, end)
+    return await db_call(_final_response)(run_id, end)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from designs import events
 from designs.api.base import ProjectApiView
 from designs.api.messages import SSE_HEADERS
 from designs.auth import authenticate_key
+from designs.db import db_call
 from designs.errors import ApiError, error_response
 from designs.models import Run
 from designs.services.runs import run_cancel, run_get
@@ -37,7 +37,7 @@ async def run_events(request: HttpRequest, thread_id, run_id) -> HttpResponse:
     try:
         after = events.parse_event_id(request.headers.get("Last-Event-ID") or request.GET.get("after"))
         user = await request.auser() if "X-API-Key" not in request.headers else None
-        run = await sync_to_async(_authorized_run)(request, user, str(thread_id), str(run_id))
+        run = await db_call(_authorized_run)(request, user, str(thread_id), str(run_id))
     except events.MalformedEventId as exc:
         return error_response(str(exc), 400)
     except ApiError as exc:
