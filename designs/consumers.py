@@ -59,7 +59,7 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         log = events.get_log()
         after = await events.resume_point(stream, after)
         while True:
-            batch = await log.read(stream, after, timeout=settings.EASEL_SSE_KEEPALIVE)
+            batch = await log.read(stream, after, wait=settings.EASEL_SSE_KEEPALIVE)
             for event_id, event in batch:
                 after = event_id
                 await self.send_json({**event, "event_id": event_id})

@@ -11,6 +11,7 @@ Event ids look like Redis Stream ids (`<int>-<int>`) in both backends and compar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import threading
@@ -58,8 +59,8 @@ class EventLog(Protocol):
     def entries(self, stream: str, after: str | None = None) -> list[Entry]:
         """Every event after `after`, without waiting (sync)."""
 
-    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
-        """Events after `after`; waits up to `timeout` seconds for the first one."""
+    async def read(self, stream: str, after: str | None, wait: float) -> list[Entry]:
+        """Events after `after`; waits up to `wait` seconds for the first one."""
 
     def last_id(self, stream: str) -> str | None:
         """The id of the newest event in the stream (None when empty)."""
@@ -123,7 +124,7 @@ class MemoryEventLog:
         with self._lock:
             return self._after(stream, after)
 
-    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
+    async def read(self, stream: str, after: str | None, wait: float) -> list[Entry]:
         waiter = asyncio.Event()
         with self._lock:
             found = self._after(stream, after)
@@ -132,7 +133,7 @@ class MemoryEventLog:
         if found:
             return found
         try:
-            await asyncio.wait_for(waiter.wait(), timeout)
+            await asyncio.wait_for(waiter.wait(), wait)
         except TimeoutError:
             return []
         return self.entries(stream, after)
@@ -182,6 +183,7 @@ class RedisEventLog:
             url, decode_responses=True, max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS
         )
         self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     @staticmethod
     def _key(stream: str) -> str:
@@ -193,10 +195,10 @@ class RedisEventLog:
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            # Every tailing reader holds one connection in XREAD BLOCK, so the pool must be as
-            # large as the number of clients a web process holds (redis-py's default is 100).
-            # The socket timeout must outlast an XREAD BLOCK of a keepalive interval; redis-py 8's
-            # default of 5 s ended every stream that stayed quiet that long (a slow image model).
+            # Tailing readers share one connection (_Tail), but each new reader's catch-up read
+            # takes one for a moment, so a connect storm needs more than redis-py's default 100.
+            # The socket timeout must outlast the tail's XREAD BLOCK; redis-py 8's default of
+            # 5 s ended every stream that stayed quiet that long (a slow image model).
             client = aredis.Redis.from_url(
                 self._url,
                 decode_responses=True,
@@ -224,13 +226,15 @@ class RedisEventLog:
         start = f"({after}" if after else "-"
         return self._decode(self._sync.xrange(self._key(stream), start, "+"))
 
-    async def read(self, stream: str, after: str | None, timeout: float) -> list[Entry]:
-        client = self._async()
-        result = await client.xread({self._key(stream): after or "0-0"}, count=500, block=max(1, int(timeout * 1000)))
-        if not result:
-            return []
-        _key, items = result[0]
-        return self._decode(items)
+    async def read(self, stream: str, after: str | None, wait: float) -> list[Entry]:
+        return await self._tail().read(self._key(stream), after, wait)
+
+    def _tail(self) -> _Tail:
+        loop = asyncio.get_running_loop()
+        tail = self._tails.get(loop)
+        if tail is None:
+            tail = self._tails[loop] = _Tail(self._async(), self._decode)
+        return tail
 
     def last_id(self, stream: str) -> str | None:
         newest = self._sync.xrevrange(self._key(stream), "+", "-", count=1)
@@ -241,6 +245,140 @@ class RedisEventLog:
 
     def cancel_requested(self, run_id: str) -> bool:
         return bool(self._sync.exists(f"easel:run:{run_id}:cancel"))
+
+
+@dataclass
+class _Followed:
+    """One stream the tail reads: where it is, what it read lately, who waits for more."""
+
+    cursor: str  # the next XREAD asks for entries after this id
+    base: tuple[int, int]  # `recent` holds every entry after this id
+    recent: list[Entry] = field(default_factory=list)
+    waiters: list[tuple[tuple[int, int], asyncio.Future]] = field(default_factory=list)
+    idle_since: float | None = None
+
+
+class _Tail:
+    """Every reader in one event loop, served by one XREAD BLOCK over all their streams.
+
+    A reader per connection would hold a Redis connection (and its buffers) per client and
+    send one XREAD per event per client; here the web process holds one connection however
+    many clients it serves, and one reply carries the events of every stream that moved.
+    Readers come and go between reads (`read` returns a batch, the caller sends it and asks
+    again), so a stream stays followed for LINGER seconds after its last reader left, and the
+    entries it read lately are kept, so the next read is served without a round trip.
+
+    A reader the tail cannot serve from memory (it is new, or asks for older events than the
+    tail kept) reads Redis itself first, so replay never depends on what the tail holds. A
+    stream the tail starts to follow while its XREAD is blocked wakes it through a stream of
+    its own. If Redis fails, every waiting reader gets the error (their streams end with an
+    `error` event) and the next read starts over.
+    """
+
+    KEEP = 32
+    LINGER = 5.0
+    BLOCK_MS = 10_000  # well under the client's socket timeout (keepalive + 10 s)
+    COUNT = 500
+
+    def __init__(self, client: Any, decode: Any) -> None:
+        import uuid
+
+        self._client = client
+        self._decode = decode
+        self._streams: dict[str, _Followed] = {}
+        self._task: asyncio.Task | None = None
+        self._blocked = False
+        self._wake_key = f"easel:wake:{uuid.uuid4().hex}"
+        self._wake_cursor = "0-0"
+        self._wakes: set[asyncio.Task] = set()
+
+    async def read(self, key: str, after: str | None, wait: float) -> list[Entry]:
+        mark = id_key(after) if after else (0, 0)
+        state = self._streams.get(key)
+        if state is None or mark < state.base:
+            found = self._decode(await self._client.xrange(key, f"({after}" if after else "-", "+", count=self.COUNT))
+            if found:
+                return found
+            state = self._streams.get(key)
+            if state is None:
+                # Nothing after `after` exists now, so every later entry comes after it.
+                state = self._streams[key] = _Followed(cursor=after or "0-0", base=mark)
+                if self._blocked:
+                    self._wake()
+        found = [entry for entry in state.recent if id_key(entry[0]) > mark]
+        if found:
+            return found
+        waiter = asyncio.get_running_loop().create_future()
+        state.waiters.append((mark, waiter))
+        state.idle_since = None
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+        try:
+            return await asyncio.wait_for(waiter, wait)
+        except TimeoutError:
+            return []
+        finally:
+            if (mark, waiter) in state.waiters:
+                state.waiters.remove((mark, waiter))
+            if not state.waiters:
+                state.idle_since = time.monotonic()
+
+    def _wake(self) -> None:
+        async def wake() -> None:
+            with contextlib.suppress(Exception):  # a failed wake only delays the new stream
+                pipe = self._client.pipeline(transaction=False)
+                pipe.xadd(self._wake_key, {"w": "1"}, maxlen=1)
+                pipe.expire(self._wake_key, 3600)
+                await pipe.execute()
+
+        task = asyncio.create_task(wake())
+        self._wakes.add(task)
+        task.add_done_callback(self._wakes.discard)
+
+    async def _run(self) -> None:
+        try:
+            while self._prune():
+                streams = {key: state.cursor for key, state in self._streams.items()}
+                streams[self._wake_key] = self._wake_cursor
+                self._blocked = True
+                try:
+                    reply = await self._client.xread(streams, count=self.COUNT, block=self.BLOCK_MS)
+                finally:
+                    self._blocked = False
+                for key, items in reply.items() if isinstance(reply, dict) else reply or ():
+                    if key == self._wake_key:
+                        self._wake_cursor = items[-1][0]
+                    elif (state := self._streams.get(key)) is not None and items:
+                        self._deliver(state, self._decode(items))
+        except Exception as exc:  # Redis went away: every waiting reader hears it
+            for state in self._streams.values():
+                for _mark, waiter in state.waiters:
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+            self._streams.clear()
+        finally:
+            self._task = None
+
+    def _deliver(self, state: _Followed, entries: list[Entry]) -> None:
+        state.cursor = entries[-1][0]
+        state.recent.extend(entries)
+        if len(state.recent) > self.KEEP:
+            state.base = id_key(state.recent[-self.KEEP - 1][0])
+            del state.recent[: -self.KEEP]
+        keys = [id_key(event_id) for event_id, _ in entries]
+        for mark, waiter in state.waiters:
+            if waiter.done():
+                continue
+            fresh = [entry for entry, key in zip(entries, keys, strict=True) if key > mark]
+            if fresh:
+                waiter.set_result(fresh)
+
+    def _prune(self) -> bool:
+        """Stop following streams nobody read for LINGER seconds; True while any is left."""
+        now = time.monotonic()
+        for key in [k for k, s in self._streams.items() if s.idle_since and now - s.idle_since > self.LINGER]:
+            del self._streams[key]
+        return bool(self._streams)
 
 
 _log: EventLog | None = None

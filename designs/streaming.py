@@ -33,7 +33,7 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
         try:
             if not started:
                 last, started = await events.resume_point(stream, after), True
-            batch = await log.read(stream, last, timeout=wait)
+            batch = await log.read(stream, last, wait=wait)
         except (OSError, ConnectionError, *_redis_errors()) as exc:
             # The log's store went away: say so and end, so the client reconnects with its
             # Last-Event-ID once it is back, instead of hanging on a dead connection.
@@ -50,7 +50,7 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
         ended = await _terminal_from_row(run_id)
         if ended is not None:
             # The run ended: anything appended since the read above still comes first, in order.
-            for event_id, event in await log.read(stream, last, timeout=FIRST_LOOK):
+            for event_id, event in await log.read(stream, last, wait=FIRST_LOOK):
                 yield event_id, event
                 if event.get("type") in events.TERMINAL_TYPES:
                     return
