@@ -170,6 +170,7 @@ class RedisEventLog:
     """XADD from workers (sync client), XREAD BLOCK from the web process (asyncio client)."""
 
     MAXLEN = 20_000
+    EXPIRY_REFRESH = 60.0  # seconds between EXPIREs of a stream that is still being written
 
     def __init__(self, url: str, ttl: int, open_ttl: int) -> None:
         import redis
@@ -177,6 +178,7 @@ class RedisEventLog:
         self._url = url
         self._ttl = ttl
         self._open_ttl = open_ttl  # an unfinished run's log still expires eventually
+        self._expiry_set: dict[str, float] = {}  # key -> when this process last set its expiry
         # A threads-pool worker runs many runs at once, each appending: redis-py's default pool of
         # 100 would make the 101st run crash without a terminal event.
         self._sync = redis.Redis.from_url(
@@ -210,13 +212,25 @@ class RedisEventLog:
 
     def append(self, streams: list[str], event: Event) -> str:
         payload = {"e": json.dumps(event, separators=(",", ":"))}
+        terminal = event.get("type") in TERMINAL_TYPES
+        now = time.monotonic()
         pipe = self._sync.pipeline(transaction=True)
+        expiring = []
         for stream in streams:
             key = self._key(stream)
             pipe.xadd(key, payload, maxlen=self.MAXLEN, approximate=True)
-            terminal = stream.startswith("run:") and event.get("type") in TERMINAL_TYPES
-            pipe.expire(key, self._ttl if terminal else self._open_ttl)
-        return pipe.execute()[0]
+            if terminal and stream.startswith("run:"):
+                pipe.expire(key, self._ttl)
+            elif now - self._expiry_set.get(key, -self.EXPIRY_REFRESH) >= self.EXPIRY_REFRESH:
+                # An open stream's expiry only needs to stay ahead of its last event; setting
+                # it on every delta doubled the commands per event.
+                pipe.expire(key, self._open_ttl)
+                expiring.append(key)
+        event_id = pipe.execute()[0]
+        if len(self._expiry_set) > 50_000:
+            self._expiry_set = {k: t for k, t in self._expiry_set.items() if now - t < self.EXPIRY_REFRESH}
+        self._expiry_set.update(dict.fromkeys(expiring, now))
+        return event_id
 
     @staticmethod
     def _decode(items: Iterable[tuple[str, dict[str, str]]]) -> list[Entry]:

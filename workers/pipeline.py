@@ -31,7 +31,7 @@ from workers.providers.base import (
     ToolCallStarted,
     Usage,
 )
-from workers.run_context import RunCancelled, RunContext
+from workers.run_context import RunCancelled, RunContext, RunTimedOut
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _execute(ctx: RunContext) -> None:
         ctx.cancel(model_provider=provider, model_name=model)
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
         ctx.fail(str(exc), exc.kind, model_provider=provider, model_name=model)
-    except SoftTimeLimitExceeded:
+    except (SoftTimeLimitExceeded, RunTimedOut):
         ctx.fail(
             f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s",
             "timeout",

@@ -6,6 +6,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -24,12 +25,25 @@ class RunCancelled(Exception):
     pass
 
 
+class RunTimedOut(Exception):
+    pass
+
+
 class RunContext:
     """`attempt` fences the run: only the attempt that claimed it last may end it."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.attempt = run.attempts
+        self._ids = {
+            "project_id": str(run.project_id),
+            "thread_id": str(run.thread_id),
+            "run_id": str(run.id),
+            "assistant_id": str(run.assistant_id),
+        }
+        # The threads pool does not enforce Celery's time limits (nor does the embedded pool),
+        # so the run checks its own deadline at every provider event and step.
+        self.deadline = time.monotonic() + settings.EASEL_RUN_TIME_LIMIT
         self.log = events.get_log()
         self.text = ""
         self.documents: list[Document] = []
@@ -38,15 +52,7 @@ class RunContext:
 
     # --- events -----------------------------------------------------------------------------
     def emit(self, type: str, **fields: Any) -> None:
-        run = self.run
-        events.publish(
-            project_id=run.project_id,
-            thread_id=run.thread_id,
-            run_id=run.id,
-            assistant_id=run.assistant_id,
-            type=type,
-            **fields,
-        )
+        events.publish(**self._ids, type=type, **fields)
 
     def add_text(self, delta: str) -> None:
         if not delta:
@@ -66,16 +72,21 @@ class RunContext:
 
     # --- cancellation ---------------------------------------------------------------------------
     def cancelled(self) -> bool:
-        """Cheap to call often: the log is asked at most every CANCEL_CHECK_EVERY seconds."""
+        """Cheap to call often: the log is asked at most every CANCEL_CHECK_EVERY seconds.
+        Also true past the deadline, so providers close their streams."""
         if self._cancelled:
             return True
         now = time.monotonic()
+        if now > self.deadline:
+            return True
         if now - self._cancel_checked_at >= CANCEL_CHECK_EVERY:
             self._cancel_checked_at = now
             self._cancelled = self.log.cancel_requested(str(self.run.id))
         return self._cancelled
 
     def raise_if_cancelled(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RunTimedOut()
         if self.cancelled():
             raise RunCancelled()
 
