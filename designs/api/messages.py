@@ -82,7 +82,8 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
             project=caller.project, key=key.strip(), print_=idempotency.fingerprint(validated, uploads)
         )
         if earlier is not None:
-            return Replay(earlier.run, earlier.user_message_id, bool(validated.get("stream")))
+            user_message_id = str(earlier.user_message_id) if earlier.user_message_id else None
+            return Replay(earlier.run, user_message_id, bool(validated.get("stream")))
         turn = turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
         idempotency.idempotency_record(
             project=caller.project, key=key.strip(), run=turn.run, user_message_id=turn.user_message.id

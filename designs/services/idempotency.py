@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -38,14 +37,9 @@ def _read(upload) -> bytes:
     return data
 
 
-@dataclass(frozen=True)
-class Replay:
-    run: Run | None
-    user_message_id: str | None
-
-
-def idempotency_claim(*, project: Project, key: str, print_: str) -> Replay | None:
-    """Reserve the key for this request (None), or return the earlier turn to replay.
+def idempotency_claim(*, project: Project, key: str, print_: str) -> IdempotencyKey | None:
+    """Reserve the key for this request (None), or return the earlier request's key, whose
+    run and user message are the turn to replay.
 
     Raises ApiError 422 for a different request under the same key, 409 while the first
     request with this key is still running. Call inside the transaction that stores the turn.
@@ -66,7 +60,7 @@ def idempotency_claim(*, project: Project, key: str, print_: str) -> Replay | No
         raise ApiError("A request with this Idempotency-Key is still in progress", 409)
     if existing.run is None and existing.user_message_id is None:
         raise ApiError("A request with this Idempotency-Key is still in progress", 409)
-    return Replay(existing.run, str(existing.user_message_id) if existing.user_message_id else None)
+    return existing
 
 
 def idempotency_record(*, project: Project, key: str, run: Run | None, user_message_id) -> None:
