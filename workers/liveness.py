@@ -17,7 +17,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from designs.models import Run
-from workers.run_context import RunContext
+from workers.run_context import RunContext, take_queued
 
 logger = logging.getLogger(__name__)
 
@@ -68,20 +68,13 @@ def sweep_stale_runs() -> int:
 
 
 def _fail(run: Run, error: str, kind: str) -> int:
-    if run.status == Run.Status.QUEUED:
-        # Take it first, so a worker that starts it now finds nothing to claim.
-        taken = Run.objects.filter(id=run.id, status=Run.Status.QUEUED).update(
-            status=Run.Status.RUNNING, attempts=run.attempts + 1
-        )
-        if not taken:
-            return 0
-        run.attempts += 1
+    # A queued run is taken first, so a worker that starts it now finds nothing to claim.
+    if run.status == Run.Status.QUEUED and not take_queued(run):
+        return 0
     ctx = RunContext(run)
-    provider = run.llm_provider or run.image_provider
-    model = run.llm_model or run.image_model
     logger.warning("sweeper: run %s: %s", run.id, error)
     before = ctx.run.status
-    ctx.fail(error, kind, model_provider=provider, model_name=model)
+    ctx.fail(error, kind)
     return int(ctx.run.status != before)
 
 

@@ -85,13 +85,10 @@ def _take_over(run_id: str) -> Run | None:
     run = _load(run_id)
     ctx = RunContext(run)
     if _showed_progress(run):
-        provider, model = _reply_model(run)
         ctx.fail(
             "The worker running this run stopped mid-run; partial output was kept and the run was "
             "not repeated, to avoid a duplicate answer",
             "worker_lost",
-            model_provider=provider,
-            model_name=model,
         )
         return None
     # Nothing reached the client: forget the dead attempt's tool round-trips and start again.
@@ -111,7 +108,6 @@ def _showed_progress(run: Run) -> bool:
 def _execute(ctx: RunContext) -> None:
     run = ctx.run
     run_id = str(run.id)
-    provider, model = _reply_model(run)
     if run.fallback:
         logger.warning("run %s uses the local engines (EASEL_LOCAL_FALLBACK)", run_id)
     try:
@@ -120,35 +116,19 @@ def _execute(ctx: RunContext) -> None:
         else:
             _chat(ctx)
     except RunCancelled:
-        ctx.cancel(model_provider=provider, model_name=model)
+        ctx.cancel()
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
-        ctx.fail(str(exc), exc.kind, model_provider=provider, model_name=model)
+        ctx.fail(str(exc), exc.kind)
     except (SoftTimeLimitExceeded, RunTimedOut):
-        ctx.fail(
-            f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s",
-            "timeout",
-            model_provider=provider,
-            model_name=model,
-        )
+        ctx.fail(f"The run exceeded its time limit of {settings.EASEL_RUN_TIME_LIMIT} s", "timeout")
     except ProviderError as exc:
         logger.warning("run %s failed: %s (%s)", run_id, exc.message, exc.kind)
-        ctx.fail(exc.message, exc.kind, model_provider=provider, model_name=model)
+        ctx.fail(exc.message, exc.kind)
     except Exception:
         logger.exception("run %s crashed", run_id)
-        ctx.fail(
-            "Internal error while generating; the server log has details",
-            "internal",
-            model_provider=provider,
-            model_name=model,
-        )
+        ctx.fail("Internal error while generating; the server log has details", "internal")
     else:
-        ctx.complete(model_provider=provider, model_name=model)
-
-
-def _reply_model(run: Run) -> tuple[str, str]:
-    if run.operation == Run.Operation.GENERATE_IMAGE:
-        return run.image_provider, run.image_model
-    return run.llm_provider, run.llm_model
+        ctx.complete()
 
 
 def _chat(ctx: RunContext) -> None:

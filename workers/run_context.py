@@ -21,6 +21,24 @@ from workers.providers import catalog
 CANCEL_CHECK_EVERY = 0.2
 
 
+def take_queued(run: Run) -> bool:
+    """Take a run no worker started yet (QUEUED -> RUNNING, a new attempt), so that it can be
+    ended outside a worker and a worker that starts it now finds nothing to claim."""
+    taken = Run.objects.filter(id=run.id, status=Run.Status.QUEUED, attempts=run.attempts).update(
+        status=Run.Status.RUNNING, attempts=run.attempts + 1
+    )
+    if taken:
+        run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1
+    return bool(taken)
+
+
+def reply_model(run: Run) -> tuple[str, str]:
+    """The provider and model that answer the run (the image model's for direct image runs)."""
+    if run.operation == Run.Operation.GENERATE_IMAGE:
+        return run.image_provider, run.image_model
+    return run.llm_provider, run.llm_model
+
+
 class RunCancelled(Exception):
     pass
 
@@ -91,9 +109,9 @@ class RunContext:
             raise RunCancelled()
 
     # --- endings ------------------------------------------------------------------------------
-    def complete(self, *, model_provider: str, model_name: str) -> None:
+    def complete(self) -> None:
         """Store the assistant's reply and emit run_ended, once: only a RUNNING run completes."""
-        message = self._finish(Run.Status.COMPLETED, Message.Status.COMPLETED, model_provider, model_name)
+        message = self._finish(Run.Status.COMPLETED, Message.Status.COMPLETED)
         if message is None:
             return
         run = self.run
@@ -104,8 +122,8 @@ class RunContext:
             message_id=str(message.id),
             content=self.text,
             final_content=self.text,
-            model_provider=model_provider,
-            model_name=model_name,
+            model_provider=message.model_provider,
+            model_name=message.model_name,
             input_tokens=run.input_tokens,
             output_tokens=run.output_tokens,
             total_tokens=run.total_tokens,
@@ -118,13 +136,13 @@ class RunContext:
             context_usage=context_usage(run, llm.context_limit if llm else 0),
         )
 
-    def fail(self, error: str, kind: str, *, model_provider: str, model_name: str) -> None:
-        message = self._finish(Run.Status.FAILED, Message.Status.FAILED, model_provider, model_name, error)
+    def fail(self, error: str, kind: str) -> None:
+        message = self._finish(Run.Status.FAILED, Message.Status.FAILED, error)
         if message is not None:
             self.emit("run_failed", error=error, error_kind=kind, message_id=str(message.id))
 
-    def cancel(self, *, model_provider: str, model_name: str) -> None:
-        message = self._finish(Run.Status.CANCELLED, Message.Status.CANCELLED, model_provider, model_name)
+    def cancel(self) -> None:
+        message = self._finish(Run.Status.CANCELLED, Message.Status.CANCELLED)
         if message is not None:
             self.emit("run_cancelled", message_id=str(message.id), content=self.text)
 
@@ -139,10 +157,9 @@ class RunContext:
             images=len(self.documents),
         )
 
-    def _finish(
-        self, status: str, message_status: str, model_provider: str, model_name: str, error: str = ""
-    ) -> Message | None:
+    def _finish(self, status: str, message_status: str, error: str = "") -> Message | None:
         run = self.run
+        model_provider, model_name = reply_model(run)
         with transaction.atomic():
             claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING, attempts=self.attempt).update(
                 status=status,

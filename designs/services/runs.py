@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.utils import timezone
-
 from designs import events
 from designs.errors import ApiError
-from designs.models import Message, Project, Run
-from designs.services.threads import next_message_seq
+from designs.models import Project, Run
 
 
 def run_get(*, project: Project, thread_id: str, run_id: str) -> Run:
@@ -20,33 +16,12 @@ def run_get(*, project: Project, thread_id: str, run_id: str) -> Run:
 
 def run_cancel(*, run: Run) -> None:
     """Ask a run to stop. Idempotent. A running run stops at its next chunk (the pipeline emits
-    run_cancelled); a queued one is ended here."""
+    run_cancelled); a queued one has no worker to hear it, so it is ended here, the way a
+    worker ends a run."""
+    from workers.run_context import RunContext, take_queued
+
     if run.is_finished:
         return
-    log = events.get_log()
-    log.request_cancel(str(run.id))
-    with transaction.atomic():
-        ended = Run.objects.filter(id=run.id, status=Run.Status.QUEUED).update(
-            status=Run.Status.CANCELLED, finished_at=timezone.now()
-        )
-        if not ended:
-            return
-        message = Message.objects.create(
-            project_id=run.project_id,
-            thread_id=run.thread_id,
-            run=run,
-            role=Message.Role.ASSISTANT,
-            content="",
-            status=Message.Status.CANCELLED,
-            metadata={"run_id": str(run.id)},
-            seq=next_message_seq(run.thread),
-        )
-    events.publish(
-        project_id=run.project_id,
-        thread_id=run.thread_id,
-        run_id=run.id,
-        assistant_id=run.assistant_id,
-        type="run_cancelled",
-        message_id=str(message.id),
-        content="",
-    )
+    events.get_log().request_cancel(str(run.id))
+    if take_queued(run):
+        RunContext(run).cancel()
