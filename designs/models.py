@@ -232,16 +232,10 @@ class Document(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
     thread = models.ForeignKey(Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
-    assistant = models.ForeignKey(
-        Assistant, null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
-    )
+    assistant = models.ForeignKey(Assistant, null=True, blank=True, on_delete=models.CASCADE, related_name="documents")
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents"
-    )
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
-    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     parents = models.ManyToManyField(
         "self", through="DocumentParent", symmetrical=False, related_name="derived", blank=True
     )
@@ -330,6 +324,9 @@ class IdempotencyKey(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "key"], name="one_idempotency_key_per_project")]
 
+    def __str__(self) -> str:
+        return f"Idempotency-Key {self.key!r} of project {self.project_id}"
+
 
 class ProviderCredential(models.Model):
     """A project's own key for one provider, used instead of the server's.
@@ -351,9 +348,7 @@ class ProviderCredential(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["project", "provider"], name="one_credential_per_provider")
-        ]
+        constraints = [models.UniqueConstraint(fields=["project", "provider"], name="one_credential_per_provider")]
 
     def __str__(self) -> str:
         return f"{self.provider} key …{self.last4} ({self.project})"
