@@ -20,7 +20,9 @@ urlpatterns = [
     path(
         "accounts/set-password/<uidb64>/<token>",
         auth_views.PasswordResetConfirmView.as_view(
-            template_name="registration/set_password.html", post_reset_login=True, success_url="/",
+            template_name="registration/set_password.html",
+            post_reset_login=True,
+            success_url="/",
         ),
         name="password_set",
     ),

@@ -27,7 +27,9 @@ def embedded_easel(tmp_path_factory) -> Iterator[LiveEasel]:
 @pytest.fixture(scope="session")
 def celery_easel(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
     """The production topology: a Celery worker process runs generation, events go via Redis."""
-    live = LiveEasel(tmp_path_factory.mktemp("celery"), env_overrides={"REDIS_URL": redis_server.fresh_url()}, workers=1)
+    live = LiveEasel(
+        tmp_path_factory.mktemp("celery"), env_overrides={"REDIS_URL": redis_server.fresh_url()}, workers=1
+    )
     yield live
     live.stop()
 

@@ -35,15 +35,22 @@ def _with_links(queryset: QuerySet[Document]) -> QuerySet[Document]:
     return queryset.prefetch_related(Prefetch("parent_links", queryset=DocumentParent.objects.order_by("position")))
 
 
-def _upload(view: ProjectApiView, request: Request, *, thread: Thread | None = None,
-            assistant: Assistant | None = None) -> Response:
+def _upload(
+    view: ProjectApiView, request: Request, *, thread: Thread | None = None, assistant: Assistant | None = None
+) -> Response:
     files = request.FILES.getlist("file")
     if len(files) != 1 or set(request.FILES) != {"file"}:
         raise ApiError("Send exactly one file, in a multipart part named 'file'")
     image = read_upload(files[0], field="file")
     document = document_create(
-        project=view.project, data=image.data, facts=image.facts, thread=thread, assistant=assistant,
-        operation=Document.Operation.UPLOAD, original_filename=files[0].name, metadata=image.provenance(),
+        project=view.project,
+        data=image.data,
+        facts=image.facts,
+        thread=thread,
+        assistant=assistant,
+        operation=Document.Operation.UPLOAD,
+        original_filename=files[0].name,
+        metadata=image.provenance(),
     )
     return Response(document_payload(document, view.base_url()))
 

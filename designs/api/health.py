@@ -42,5 +42,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # a health check reports failures, it does not raise them
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     healthy = all(c["ok"] for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "degraded", "execution": settings.EASEL_EXECUTION, **checks},
-                        status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "execution": settings.EASEL_EXECUTION, **checks},
+        status=200 if healthy else 503,
+    )

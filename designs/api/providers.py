@@ -50,15 +50,17 @@ class ProviderListApi(ProviderApiView):
         providers = []
         for name, config in settings.EASEL_PROVIDERS.items():
             credential = stored.get(name)
-            providers.append({
-                "name": name,
-                "llm": name in registry.llm_provider_names(),
-                "image": name in registry.IMAGE_CLASSES,
-                "openai_compatible": bool(config.get("openai_compatible")),
-                "server_key": bool(config["api_key"]),
-                "project_key": credential_payload(credential) if credential else None,
-                "configured": registry.is_configured(name, self.project.id),
-            })
+            providers.append(
+                {
+                    "name": name,
+                    "llm": name in registry.llm_provider_names(),
+                    "image": name in registry.IMAGE_CLASSES,
+                    "openai_compatible": bool(config.get("openai_compatible")),
+                    "server_key": bool(config["api_key"]),
+                    "project_key": credential_payload(credential) if credential else None,
+                    "configured": registry.is_configured(name, self.project.id),
+                }
+            )
         return Response({"providers": providers, "total": len(providers)})
 
 
@@ -69,8 +71,11 @@ class ProviderCredentialApi(ProviderApiView):
     def put(self, request: Request, provider: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         credential = credential_set(
-            project=self.project, provider=provider, api_key=data.get("api_key"),
-            base_url=data.get("base_url") or "", user=getattr(request.user, "user", None),
+            project=self.project,
+            provider=provider,
+            api_key=data.get("api_key"),
+            base_url=data.get("base_url") or "",
+            user=getattr(request.user, "user", None),
         )
         return Response(credential_payload(credential))
 

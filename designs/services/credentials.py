@@ -113,9 +113,7 @@ def _checked_key(api_key: Any) -> str:
     api_key = api_key.strip()
     if not KEY_MIN_LENGTH <= len(api_key) <= KEY_MAX_LENGTH or not _KEY_CHARS.match(api_key):
         # Never echo the value: it is a secret even when it is malformed.
-        raise ApiError(
-            f"api_key: expected {KEY_MIN_LENGTH}-{KEY_MAX_LENGTH} printable characters without spaces"
-        )
+        raise ApiError(f"api_key: expected {KEY_MIN_LENGTH}-{KEY_MAX_LENGTH} printable characters without spaces")
     return api_key
 
 
@@ -123,8 +121,9 @@ def _checked_base_url(base_url: Any) -> str:
     if base_url in (None, ""):
         return ""
     if not settings.EASEL_ALLOW_PROJECT_BASE_URLS:
-        raise ApiError("base_url: this server does not let projects choose provider URLs "
-                       "(EASEL_ALLOW_PROJECT_BASE_URLS)")
+        raise ApiError(
+            "base_url: this server does not let projects choose provider URLs (EASEL_ALLOW_PROJECT_BASE_URLS)"
+        )
     parts = urlsplit(str(base_url))
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
         raise ApiError("base_url: expected an http(s) URL without credentials in it")

@@ -212,8 +212,7 @@ def read_upload(upload, *, field: str) -> CleanImage:
     """An uploaded image, checked and re-encoded; ApiError 413 when too big, 400 when not acceptable."""
     if upload.size > settings.EASEL_MAX_UPLOAD_BYTES:
         raise ApiError(
-            f"{field}: file of {upload.size} bytes is over the limit of "
-            f"{settings.EASEL_MAX_UPLOAD_BYTES} bytes",
+            f"{field}: file of {upload.size} bytes is over the limit of {settings.EASEL_MAX_UPLOAD_BYTES} bytes",
             413,
         )
     data = upload.read()

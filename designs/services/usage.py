@@ -20,19 +20,30 @@ def usage_by_day(*, project: Project, start: date, end: date) -> dict[str, Any]:
     Every run that ended counts, failed and cancelled ones too: the provider billed what they used.
     """
     rows = (
-        Run.objects.filter(project=project, status__in=Run.FINISHED,
-                           created_at__date__gte=start, created_at__date__lte=end)
+        Run.objects.filter(
+            project=project, status__in=Run.FINISHED, created_at__date__gte=start, created_at__date__lte=end
+        )
         .annotate(day=TruncDate("created_at"))
         .values("day")
-        .annotate(runs=Count("id"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"),
-                  images_generated=Sum("images_generated"), cost_usd=Sum("cost_usd"))
+        .annotate(
+            runs=Count("id"),
+            input_tokens=Sum("input_tokens"),
+            output_tokens=Sum("output_tokens"),
+            images_generated=Sum("images_generated"),
+            cost_usd=Sum("cost_usd"),
+        )
     )
     by_day = {row["day"]: row for row in rows}
     days = [_day(day, by_day.get(day)) for day in _dates(start, end)]
     totals = {name: sum(d[name] for d in days) for name in FIELDS}
     totals["cost_usd"] = round(totals["cost_usd"], 6)
-    return {"project_id": str(project.id), "from": start.isoformat(), "to": end.isoformat(),
-            "days": days, "totals": totals}
+    return {
+        "project_id": str(project.id),
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "days": days,
+        "totals": totals,
+    }
 
 
 def _dates(start: date, end: date) -> list[date]:

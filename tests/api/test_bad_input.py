@@ -242,8 +242,9 @@ def test_a_reviewer_signed_in_can_read_but_not_start_runs(alpha):
     before = row_counts()
 
     assert browser.get("/api/threads").status_code == 200
-    response = browser.post(URL, data=json.dumps({"content": "draw a cat", "llm_provider": "local"}),
-                            content_type="application/json")
+    response = browser.post(
+        URL, data=json.dumps({"content": "draw a cat", "llm_provider": "local"}), content_type="application/json"
+    )
 
     assert_refused(response, 403, mentions="read-only")
     assert row_counts() == before

@@ -16,7 +16,7 @@ JUNK_BODIES = [
     ("application/json", json.dumps({"content": ["not", "a", "string"], "thread_id": 7, "stream": {}})),
     ("application/json", json.dumps({"name": None, "tools": "x", "image_config": "[]", "metadata": 3})),
     ("application/x-www-form-urlencoded", "content=%FF%FE&stream=maybe&image_config=%7Bbad"),
-    ("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n"),
+    ("multipart/form-data; boundary=xyz", '--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\n'),
     ("text/plain", "\x00\x01\x02"),
 ]
 
@@ -40,8 +40,15 @@ def foreign_ids(bravo) -> dict[str, str]:
     thread = Thread.objects.create(project=bravo.project, assistant=assistant)
     message = Message.objects.create(project=bravo.project, thread=thread, role="user", content="x", seq=1)
     run = Run.objects.create(project=bravo.project, thread=thread, assistant=assistant, user_message=message)
-    return {"thread_id": str(thread.id), "assistant_id": str(assistant.id), "run_id": str(run.id),
-            "document_id": str(uuid.uuid4()), "provider": "openai", "model_name": "x/y", "ext": "png"}
+    return {
+        "thread_id": str(thread.id),
+        "assistant_id": str(assistant.id),
+        "run_id": str(run.id),
+        "document_id": str(uuid.uuid4()),
+        "provider": "openai",
+        "model_name": "x/y",
+        "ext": "png",
+    }
 
 
 def fill(route: str, ids: dict[str, str]) -> str:

@@ -87,9 +87,14 @@ def s3_storages(moto: MotoServer, bucket: str) -> dict:
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
             "OPTIONS": {
-                "bucket_name": bucket, "endpoint_url": moto.endpoint, "region_name": REGION,
-                "access_key": CREDENTIALS["aws_access_key_id"], "secret_key": CREDENTIALS["aws_secret_access_key"],
-                "addressing_style": "path", "signature_version": "s3v4", "querystring_expire": 300,
+                "bucket_name": bucket,
+                "endpoint_url": moto.endpoint,
+                "region_name": REGION,
+                "access_key": CREDENTIALS["aws_access_key_id"],
+                "secret_key": CREDENTIALS["aws_secret_access_key"],
+                "addressing_style": "path",
+                "signature_version": "s3v4",
+                "querystring_expire": 300,
                 "object_parameters": {"CacheControl": "private, max-age=31536000, immutable"},
             },
         },

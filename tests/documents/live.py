@@ -31,9 +31,15 @@ def upload(client: httpx.Client, thread_id: str, data: bytes, name: str = "uploa
 
 def direct(client: httpx.Client, prompt: str, **fields) -> dict:
     """operation=generate_image; the one generated media object."""
-    response = client.post("/threads/messages", json={
-        "content": prompt, "operation": "generate_image", **LOCAL_IMAGE, **fields,
-    })
+    response = client.post(
+        "/threads/messages",
+        json={
+            "content": prompt,
+            "operation": "generate_image",
+            **LOCAL_IMAGE,
+            **fields,
+        },
+    )
     assert response.status_code == 200, response.text
     [media] = response.json()["generated_media"]
     return media
@@ -55,8 +61,9 @@ def resigned(live: LiveEasel, url: str, *, expires: int | None = None, subject: 
     document_id = parts.path.rsplit("/", 1)[-1].split(".", 1)[0]
     expires = int(time.time()) - 60 if expires is None else expires
     subject = subject or document_id
-    sig = salted_hmac("easel.media-url", f"{subject}|{expires}", secret=live.env["DJANGO_SECRET_KEY"],
-                      algorithm="sha256").hexdigest()
+    sig = salted_hmac(
+        "easel.media-url", f"{subject}|{expires}", secret=live.env["DJANGO_SECRET_KEY"], algorithm="sha256"
+    ).hexdigest()
     query.update(expires=str(expires), sig=sig)
     return parts._replace(query=urlencode(query)).geturl()
 

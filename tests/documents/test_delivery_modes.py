@@ -18,11 +18,13 @@ from tests.documents import images
 
 @pytest.fixture
 def document(alpha, bucket_store):
-    thread = Thread.objects.create(project=alpha.project, assistant=Assistant.objects.create(project=alpha.project,
-                                                                                              name="a"))
+    thread = Thread.objects.create(
+        project=alpha.project, assistant=Assistant.objects.create(project=alpha.project, name="a")
+    )
     data = images.png((24, 24), (9, 99, 199))
-    return document_create(project=alpha.project, data=data, facts=inspect_image(data), thread=thread,
-                           operation="upload")
+    return document_create(
+        project=alpha.project, data=data, facts=inspect_image(data), thread=thread, operation="upload"
+    )
 
 
 def test_by_default_easel_redirects_to_a_short_lived_presigned_url(alpha, document, bucket_store):
@@ -57,9 +59,20 @@ def test_public_mode_hands_out_the_buckets_unsigned_urls(document, bucket_store,
     assert meta["url"] == f"{bucket_store.moto.endpoint}/{bucket_store.bucket}/{document.file.name}"
     assert meta["url_expires_at"] is None and "Signature" not in meta["thumbnail_url"]
     assert httpx.get(meta["url"]).status_code == 403, "objects are private until the operator opens the bucket"
-    bucket_store.moto.client().put_bucket_policy(Bucket=bucket_store.bucket, Policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-                       "Resource": f"arn:aws:s3:::{bucket_store.bucket}/*"}],
-    }))
+    bucket_store.moto.client().put_bucket_policy(
+        Bucket=bucket_store.bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": f"arn:aws:s3:::{bucket_store.bucket}/*",
+                    }
+                ],
+            }
+        ),
+    )
     assert hashlib.sha256(httpx.get(meta["url"]).content).hexdigest() == document.sha256

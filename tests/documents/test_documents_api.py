@@ -50,8 +50,9 @@ def test_listing_a_projects_documents_is_newest_first_with_a_total(alpha, bravo,
 def test_documents_can_be_filtered_by_thread_operation_model_and_date(alpha, media_dir):
     one, two = make_thread(alpha), make_thread(alpha)
     upload_doc = make(one, 1, operation="upload")
-    painted = make(one, 2, operation="edit", parent=upload_doc, model_provider="local",
-                   model_name="easel-local-painter")
+    painted = make(
+        one, 2, operation="edit", parent=upload_doc, model_provider="local", model_name="easel-local-painter"
+    )
     other_model = make(two, 3, model_provider="openrouter", model_name="google/gemini-3.1-flash-image-preview")
     old = make(two, 4)
     Document.objects.filter(id=old.id).update(created_at=timezone.now() - timedelta(days=30))
@@ -68,13 +69,16 @@ def test_documents_can_be_filtered_by_thread_operation_model_and_date(alpha, med
     assert listed(f"created_after={week_ago.replace('+', '%2B')}&thread_id={two.id}") == {str(other_model.id)}
 
 
-@pytest.mark.parametrize(("query", "status", "mentions"), [
-    ("operation=paint", 400, "operation"),
-    ("created_after=last-tuesday", 400, "created_after"),
-    ("thread_id=not-a-uuid", 400, "thread_id"),
-    ("limit=0", 400, "limit"),
-    ("skip=-1", 400, "skip"),
-])
+@pytest.mark.parametrize(
+    ("query", "status", "mentions"),
+    [
+        ("operation=paint", 400, "operation"),
+        ("created_after=last-tuesday", 400, "created_after"),
+        ("thread_id=not-a-uuid", 400, "thread_id"),
+        ("limit=0", 400, "limit"),
+        ("skip=-1", 400, "skip"),
+    ],
+)
 def test_bad_list_filters_are_400s(alpha, query, status, mentions):
     response = alpha.client.get(f"/api/documents?{query}")
 
@@ -84,8 +88,17 @@ def test_bad_list_filters_are_400s(alpha, query, status, mentions):
 def test_the_document_shape_satisfies_the_sdk_and_carries_easels_facts(alpha, media_dir):
     thread = make_thread(alpha)
     parent = make(thread, 10, operation="upload")
-    child = make(thread, 11, operation="edit", parent=parent, prompt="bluer", revised_prompt="a bluer square",
-                 model_provider="local", model_name="easel-local-painter", seed=42)
+    child = make(
+        thread,
+        11,
+        operation="edit",
+        parent=parent,
+        prompt="bluer",
+        revised_prompt="a bluer square",
+        model_provider="local",
+        model_name="easel-local-painter",
+        seed=42,
+    )
 
     body = alpha.client.get(f"/api/documents/{child.id}/status").json()
 
@@ -153,10 +166,13 @@ def test_an_edit_of_another_projects_document_is_refused_and_stores_nothing(alph
     assert row_counts() == before and media_dir.files() == files_before
 
 
-@pytest.mark.parametrize(("extra", "mentions"), [
-    ({"operation": "chat", "llm_provider": "local"}, "only allowed with operation=generate_image"),
-    ({"thread_id": "other"}, "belongs to another thread"),
-])
+@pytest.mark.parametrize(
+    ("extra", "mentions"),
+    [
+        ({"operation": "chat", "llm_provider": "local"}, "only allowed with operation=generate_image"),
+        ({"thread_id": "other"}, "belongs to another thread"),
+    ],
+)
 def test_an_edit_by_document_id_must_be_a_direct_edit_in_the_documents_thread(alpha, media_dir, extra, mentions):
     ours = make(make_thread(alpha), 70)
     if extra.get("thread_id") == "other":
@@ -175,10 +191,16 @@ def test_an_edit_by_id_and_an_upload_at_once_is_refused(alpha, media_dir):
     handle.name = "x.png"
     before = row_counts()
 
-    response = alpha.client.post("/api/threads/messages", {
-        "content": "blend", "operation": "generate_image", "input_image_document_id": str(ours.id),
-        "input_image": handle, **LOCAL_IMAGE,
-    })
+    response = alpha.client.post(
+        "/api/threads/messages",
+        {
+            "content": "blend",
+            "operation": "generate_image",
+            "input_image_document_id": str(ours.id),
+            "input_image": handle,
+            **LOCAL_IMAGE,
+        },
+    )
 
     assert response.status_code == 400 and "not both" in response.json()["detail"]
     assert row_counts() == before
@@ -189,14 +211,20 @@ def test_the_agent_cannot_edit_another_projects_image_by_naming_its_id(embedded_
     original = upload(ours, new_thread(ours), images.png((32, 32), (200, 0, 0)))
     stranger = api(embedded_easel, embedded_easel.other_api_key)
 
-    reply = stranger.post("/threads/messages", json={
-        "content": f"Please make image {original['document_id']} blue", "llm_provider": "local",
-        "image_generation": "auto", **LOCAL_IMAGE,
-    }).json()
+    reply = stranger.post(
+        "/threads/messages",
+        json={
+            "content": f"Please make image {original['document_id']} blue",
+            "llm_provider": "local",
+            "image_generation": "auto",
+            **LOCAL_IMAGE,
+        },
+    ).json()
 
     assert reply["status"] == "COMPLETED" and reply["generated_media"] == []
-    tool_results = [m["content"] for m in stranger.get(f"/threads/{reply['thread_id']}").json()["messages"]
-                    if m["role"] == "tool"]
+    tool_results = [
+        m["content"] for m in stranger.get(f"/threads/{reply['thread_id']}").json()["messages"] if m["role"] == "tool"
+    ]
     assert tool_results and "No image with document_id" in tool_results[0]
     assert ours.get(f"/documents/{original['document_id']}/lineage").json()["descendants"] == []
     assert fetch(original["metadata_"]["url"]).status_code == 200

@@ -28,7 +28,10 @@ def test_three_successive_edits_form_one_line_of_descent(embedded_easel):
     assert [(n["document_id"], n["depth"]) for n in middle["ancestors"]] == [(chain[0], -1)]
     assert [(n["document_id"], n["depth"]) for n in middle["descendants"]] == [(chain[2], 1), (chain[3], 2)]
     assert [(n["document_id"], n["depth"]) for n in last["ancestors"]] == [
-        (chain[2], -1), (chain[1], -2), (chain[0], -3)]
+        (chain[2], -1),
+        (chain[1], -2),
+        (chain[0], -3),
+    ]
     assert last["descendants"] == [] and last["truncated"] is False
     assert {(link["parent_id"], link["child_id"]) for link in last["links"]} == set(zip(chain, chain[1:], strict=False))
     node = last["ancestors"][0]
@@ -64,8 +67,9 @@ def test_a_lineage_request_for_another_projects_document_is_a_404(embedded_easel
 
 @pytest.fixture
 def thread(alpha) -> Thread:
-    return Thread.objects.create(project=alpha.project, assistant=Assistant.objects.create(project=alpha.project,
-                                                                                            name="a"))
+    return Thread.objects.create(
+        project=alpha.project, assistant=Assistant.objects.create(project=alpha.project, name="a")
+    )
 
 
 def make(thread: Thread, colour, **fields) -> Document:
@@ -83,14 +87,17 @@ def test_an_edit_with_several_inputs_records_all_of_them_in_order(alpha, thread,
     assert [n["document_id"] for n in response["ancestors"]] == [str(subject.id), str(style.id)]
     assert response["document"]["input_image_document_ids"] == [str(subject.id), str(style.id)]
     assert [(link["parent_id"], link["position"]) for link in response["links"]] == [
-        (str(subject.id), 0), (str(style.id), 1)]
+        (str(subject.id), 0),
+        (str(style.id), 1),
+    ]
     from_style = alpha.client.get(f"/api/documents/{style.id}/lineage").json()
     assert [n["document_id"] for n in from_style["descendants"]] == [str(blend.id)]
 
 
 def test_a_document_cannot_derive_from_another_projects_document(alpha, bravo, thread, media_dir):
-    theirs = Thread.objects.create(project=bravo.project, assistant=Assistant.objects.create(project=bravo.project,
-                                                                                              name="b"))
+    theirs = Thread.objects.create(
+        project=bravo.project, assistant=Assistant.objects.create(project=bravo.project, name="b")
+    )
     foreign = make(theirs, (9, 9, 9), operation="upload")
 
     with pytest.raises(ValueError, match="is not in project"):
@@ -98,8 +105,9 @@ def test_a_document_cannot_derive_from_another_projects_document(alpha, bravo, t
     assert not Document.objects.filter(project=alpha.project).exists()
 
 
-def test_deleting_a_middle_document_cuts_the_line_but_keeps_both_ends(alpha, thread, media_dir,
-                                                                      django_capture_on_commit_callbacks):
+def test_deleting_a_middle_document_cuts_the_line_but_keeps_both_ends(
+    alpha, thread, media_dir, django_capture_on_commit_callbacks
+):
     first = make(thread, (1, 1, 1), operation="upload")
     second = make(thread, (2, 2, 2), operation="edit", parent=first)
     third = make(thread, (3, 3, 3), operation="edit", parent=second)

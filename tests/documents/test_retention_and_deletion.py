@@ -35,8 +35,9 @@ def make(thread: Thread, shade: int, *, days_old: int = 0, **fields) -> Document
     return document
 
 
-def test_a_document_delete_removes_its_file_and_thumbnail_unless_shared(alpha, local_store,
-                                                                         django_capture_on_commit_callbacks):
+def test_a_document_delete_removes_its_file_and_thumbnail_unless_shared(
+    alpha, local_store, django_capture_on_commit_callbacks
+):
     thread = make_thread(alpha.project)
     first, twin = make(thread, 1), make(thread, 1)
     assert first.file.name == twin.file.name and len(local_store.files()) == 2
@@ -50,8 +51,9 @@ def test_a_document_delete_removes_its_file_and_thumbnail_unless_shared(alpha, l
     assert local_store.files() == []
 
 
-def test_deleting_a_thread_keeps_identical_bytes_another_thread_still_uses(alpha, local_store,
-                                                                           django_capture_on_commit_callbacks):
+def test_deleting_a_thread_keeps_identical_bytes_another_thread_still_uses(
+    alpha, local_store, django_capture_on_commit_callbacks
+):
     doomed, kept = make_thread(alpha.project), make_thread(alpha.project)
     make(doomed, 5)
     make(doomed, 6)
@@ -63,8 +65,9 @@ def test_deleting_a_thread_keeps_identical_bytes_another_thread_still_uses(alpha
     assert sorted(local_store.files()) == sorted([survivor.file.name, survivor.thumbnail.name])
 
 
-def test_deleting_a_project_deletes_its_documents_and_every_file_under_it(alpha, bravo, local_store,
-                                                                          django_capture_on_commit_callbacks):
+def test_deleting_a_project_deletes_its_documents_and_every_file_under_it(
+    alpha, bravo, local_store, django_capture_on_commit_callbacks
+):
     ours, theirs = make_thread(alpha.project), make_thread(bravo.project)
     original = make(ours, 7)
     make(ours, 8, operation="edit", parent=original)
@@ -79,8 +82,9 @@ def test_deleting_a_project_deletes_its_documents_and_every_file_under_it(alpha,
     assert sorted(local_store.files()) == sorted([same_bytes_elsewhere.file.name, same_bytes_elsewhere.thumbnail.name])
 
 
-def test_retention_purges_only_old_thread_uploads_that_nothing_uses(alpha, local_store, settings,
-                                                                    django_capture_on_commit_callbacks):
+def test_retention_purges_only_old_thread_uploads_that_nothing_uses(
+    alpha, local_store, settings, django_capture_on_commit_callbacks
+):
     settings.EASEL_UPLOAD_RETENTION_DAYS = 30
     thread = make_thread(alpha.project)
     unused = make(thread, 1, days_old=31)
@@ -90,21 +94,30 @@ def test_retention_purges_only_old_thread_uploads_that_nothing_uses(alpha, local
     message = Message.objects.create(project=alpha.project, thread=thread, role="user", content="see this")
     attached = make(thread, 5, days_old=40, message=message)
     listed = make(thread, 6, days_old=40)
-    Message.objects.create(project=alpha.project, thread=thread, role="user", content="this too",
-                           metadata={"attachment_ids": [str(listed.id)]})
+    Message.objects.create(
+        project=alpha.project,
+        thread=thread,
+        role="user",
+        content="this too",
+        metadata={"attachment_ids": [str(listed.id)]},
+    )
     generated = make(thread, 7, days_old=40, operation="generate")
     brand = Assistant.objects.create(project=alpha.project, name="brand")
     data = images.png((10, 10), (8, 8, 8))
-    kit = document_create(project=alpha.project, data=data, facts=inspect_image(data), thread=None, assistant=brand,
-                          operation="upload")
+    kit = document_create(
+        project=alpha.project, data=data, facts=inspect_image(data), thread=None, assistant=brand, operation="upload"
+    )
     Document.objects.filter(id=kit.id).update(created_at=timezone.now() - timedelta(days=90))
 
     with django_capture_on_commit_callbacks(execute=True):
         purged = documents_purge_unreferenced()
 
     assert purged == 1 and not Document.objects.filter(id=unused.id).exists()
-    assert set(Document.objects.filter(id__in=[recent.id, edited.id, attached.id, listed.id, generated.id, kit.id])
-               .values_list("id", flat=True)) == {recent.id, edited.id, attached.id, listed.id, generated.id, kit.id}
+    assert set(
+        Document.objects.filter(
+            id__in=[recent.id, edited.id, attached.id, listed.id, generated.id, kit.id]
+        ).values_list("id", flat=True)
+    ) == {recent.id, edited.id, attached.id, listed.id, generated.id, kit.id}
     assert not [name for name in local_store.files() if unused.sha256 in name]
 
 
@@ -115,8 +128,9 @@ def test_retention_is_off_by_default(alpha, local_store, settings):
     assert documents_purge_unreferenced() == 0 and Document.objects.count() == 1
 
 
-def test_beat_runs_the_retention_task_which_calls_the_services(alpha, media_dir, settings,
-                                                               django_capture_on_commit_callbacks):
+def test_beat_runs_the_retention_task_which_calls_the_services(
+    alpha, media_dir, settings, django_capture_on_commit_callbacks
+):
     from project.celery import app
     from workers.tasks import purge_unreferenced_uploads_task
 

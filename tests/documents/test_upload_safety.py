@@ -37,14 +37,26 @@ def send(path: str, tenant, thread: Thread, data: bytes, name: str = "picture.pn
     if path == "thread_document":
         return tenant.client.post(f"/api/threads/{thread.id}/documents", {"file": upload(data, name)})
     if path == "direct_input_image":
-        return tenant.client.post("/api/threads/messages", {
-            "content": "make it blue", "operation": "generate_image", "thread_id": str(thread.id),
-            "input_image": upload(data, name), **LOCAL_IMAGE,
-        })
-    return tenant.client.post("/api/threads/messages", {
-        "content": "look at this", "thread_id": str(thread.id), "llm_provider": "local", "files": upload(data, name),
-        "send_to_llm": "false",  # store the turn only: in-process tests run no generation
-    })
+        return tenant.client.post(
+            "/api/threads/messages",
+            {
+                "content": "make it blue",
+                "operation": "generate_image",
+                "thread_id": str(thread.id),
+                "input_image": upload(data, name),
+                **LOCAL_IMAGE,
+            },
+        )
+    return tenant.client.post(
+        "/api/threads/messages",
+        {
+            "content": "look at this",
+            "thread_id": str(thread.id),
+            "llm_provider": "local",
+            "files": upload(data, name),
+            "send_to_llm": "false",  # store the turn only: in-process tests run no generation
+        },
+    )
 
 
 PATHS = ["thread_document", "direct_input_image", "message_files"]
@@ -110,10 +122,15 @@ def test_the_pixel_limit_is_configurable(alpha, thread, media_dir, settings):
 def test_an_input_image_on_a_chat_turn_is_refused(alpha, thread, media_dir):
     before = row_counts()
 
-    response = alpha.client.post("/api/threads/messages", {
-        "content": "edit this", "thread_id": str(thread.id), "llm_provider": "local",
-        "input_image": upload(images.png(), "x.png"),
-    })
+    response = alpha.client.post(
+        "/api/threads/messages",
+        {
+            "content": "edit this",
+            "thread_id": str(thread.id),
+            "llm_provider": "local",
+            "input_image": upload(images.png(), "x.png"),
+        },
+    )
 
     assert response.status_code == 400
     assert "operation=generate_image" in response.json()["detail"]

@@ -113,8 +113,9 @@ def stream_turn(easel: LiveEasel, *, key: str | None = None, **fields: Any) -> l
     """One streaming turn: every SSE event, in order, up to the terminal one."""
     events: list[dict[str, Any]] = []
     headers = {"X-API-Key": key or easel.api_key}
-    with httpx.stream("POST", easel.api_url + "/threads/messages", headers=headers,
-                      json={**fields, "stream": True}, timeout=60) as response:
+    with httpx.stream(
+        "POST", easel.api_url + "/threads/messages", headers=headers, json={**fields, "stream": True}, timeout=60
+    ) as response:
         assert response.status_code == 200, response.read()
         for line in response.iter_lines():
             RESPONSES.append(line)
@@ -138,8 +139,11 @@ class Combo:
 
     def request(self) -> dict[str, Any]:
         return {
-            "llm_provider": self.llm, "model_name": self.model, "image_generation": "auto",
-            "image_model_provider": self.image_provider, "image_model_name": self.image_model,
+            "llm_provider": self.llm,
+            "model_name": self.model,
+            "image_generation": "auto",
+            "image_model_provider": self.image_provider,
+            "image_model_name": self.image_model,
         }
 
     def __str__(self) -> str:

@@ -16,8 +16,11 @@ from tests.support.processes import free_port
 
 DRAW = "Draw a tiny red robot watering a sunflower."
 OPENAI_OPENROUTER = {
-    "llm_provider": "openai", "model_name": "gpt-4.1", "image_generation": "auto",
-    "image_model_provider": "openrouter", "image_model_name": "google/gemini-3.1-flash-image-preview",
+    "llm_provider": "openai",
+    "model_name": "gpt-4.1",
+    "image_generation": "auto",
+    "image_model_provider": "openrouter",
+    "image_model_name": "google/gemini-3.1-flash-image-preview",
 }
 
 
@@ -89,19 +92,29 @@ def test_a_5xx_from_the_image_model_is_not_retried_and_fails_the_run(easel, fake
 # --- refusals -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("provider, model", [
-    ("openrouter", "google/gemini-3.1-flash-image-preview"),
-    ("openai", "gpt-image-1"),
-    ("google", "gemini-2.5-flash-image"),
-])
+@pytest.mark.parametrize(
+    "provider, model",
+    [
+        ("openrouter", "google/gemini-3.1-flash-image-preview"),
+        ("openai", "gpt-image-1"),
+        ("google", "gemini-2.5-flash-image"),
+    ],
+)
 def test_an_image_refusal_reaches_the_llm_as_a_tool_error_and_the_client_as_media_failed(
     easel, fakes: Fakes, provider, model
 ):
     fake = {"openrouter": fakes.openrouter, "openai": fakes.openai, "google": fakes.google}[provider]
     set_faults(fake, safety=True, **({"only": "/images/"} if provider == "openai" else {}))
 
-    events = stream_turn(easel, content=DRAW, llm_provider="anthropic", model_name="claude-sonnet-4-5",
-                         image_generation="auto", image_model_provider=provider, image_model_name=model)
+    events = stream_turn(
+        easel,
+        content=DRAW,
+        llm_provider="anthropic",
+        model_name="claude-sonnet-4-5",
+        image_generation="auto",
+        image_model_provider=provider,
+        image_model_name=model,
+    )
 
     (media_failed,) = of_type(events, "media_failed")
     assert media_failed["tool_call_id"] and provider in media_failed["error"]
@@ -115,8 +128,15 @@ def test_an_image_refusal_reaches_the_llm_as_a_tool_error_and_the_client_as_medi
 def test_a_refusal_in_direct_mode_fails_the_run_as_content_policy(easel, fakes: Fakes):
     set_faults(fakes.google, safety=True)
 
-    error = failed(stream_turn(easel, content=DRAW, operation="generate_image", image_model_provider="google",
-                               image_model_name="gemini-2.5-flash-image"))
+    error = failed(
+        stream_turn(
+            easel,
+            content=DRAW,
+            operation="generate_image",
+            image_model_provider="google",
+            image_model_name="gemini-2.5-flash-image",
+        )
+    )
 
     assert error["error_kind"] == "content_policy" and "google refused to make the image" in error["error"]
 
@@ -142,10 +162,13 @@ def test_malformed_llm_output_ends_the_run_saying_what_was_wrong(easel, fakes: F
     assert len(logged(fakes.openai)) == 1, "malformed output is permanent: not asked again"
 
 
-@pytest.mark.parametrize("switch, expected", [
-    ({"corrupt": True}, "openrouter: malformed response (image base64 does not decode)"),
-    ({"malformed": True}, "openrouter: malformed response (invalid JSON)"),
-])
+@pytest.mark.parametrize(
+    "switch, expected",
+    [
+        ({"corrupt": True}, "openrouter: malformed response (image base64 does not decode)"),
+        ({"malformed": True}, "openrouter: malformed response (invalid JSON)"),
+    ],
+)
 def test_a_broken_image_answer_ends_the_run_saying_what_was_wrong(easel, fakes: Fakes, switch, expected):
     set_faults(fakes.openrouter, **switch)
 
@@ -166,8 +189,9 @@ def test_a_mid_stream_error_chunk_ends_the_run(easel, fakes: Fakes):
 def test_a_dropped_stream_ends_the_run(easel, fakes: Fakes):
     set_faults(fakes.google, drop=True, after=1)
 
-    error = failed(stream_turn(easel, content="hello there friend", llm_provider="google",
-                               model_name="gemini-2.5-flash"))
+    error = failed(
+        stream_turn(easel, content="hello there friend", llm_provider="google", model_name="gemini-2.5-flash")
+    )
 
     assert error["error_kind"] == "connection"
 
@@ -195,8 +219,13 @@ def test_a_non_streaming_client_gets_a_502_naming_the_failure(easel, fakes: Fake
 def test_a_provider_that_refuses_connections_fails_the_run_after_the_retries(easel):
     closed = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     bravo = easel.other_api_key
-    api_call(easel, "PUT", "/providers/openai/credentials", key=bravo,
-             json={"api_key": "sk-bravo-nowhere-0001", "base_url": closed})
+    api_call(
+        easel,
+        "PUT",
+        "/providers/openai/credentials",
+        key=bravo,
+        json={"api_key": "sk-bravo-nowhere-0001", "base_url": closed},
+    )
     try:
         started = time.monotonic()
         error = failed(stream_turn(easel, key=bravo, content="hello", llm_provider="openai", model_name="gpt-4.1"))

@@ -59,7 +59,9 @@ def test_streaming_prints_an_image_the_image_model_made(easel, fakes: Fakes):
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     document = api_call(easel, "GET", f"/documents/{document_id}").json()["metadata_"]
     assert (document["image_model_provider"], document["image_model_name"]) == (
-        "openrouter", "google/gemini-3.1-flash-image-preview")
+        "openrouter",
+        "google/gemini-3.1-flash-image-preview",
+    )
     assert hashlib.sha256(served.content).hexdigest() == document["sha256"]
     assert_both_fakes_served_it(fakes)
 
@@ -67,8 +69,9 @@ def test_streaming_prints_an_image_the_image_model_made(easel, fakes: Fakes):
 def test_edit_by_document_id_sends_the_stored_source_bytes_to_the_image_model(easel, fakes: Fakes):
     lines = run_example(easel, sys.executable, str(EXAMPLES / "edit_by_document_id.py"))
 
-    edited_id = next(line.removeprefix("edited document_id: ") for line in lines
-                     if line.startswith("edited document_id: "))
+    edited_id = next(
+        line.removeprefix("edited document_id: ") for line in lines if line.startswith("edited document_id: ")
+    )
     edited = api_call(easel, "GET", f"/documents/{edited_id}").json()["metadata_"]
     assert edited["operation"] == "edit"
     source = api_call(easel, "GET", f"/documents/{edited['input_image_document_id']}").json()["metadata_"]

@@ -11,8 +11,9 @@ HELLO = {"content": "hello", "llm_provider": "openai", "model_name": "gpt-4.1"}
 
 def test_the_run_sends_the_projects_key_and_other_projects_keep_the_servers(easel, fakes: Fakes):
     bravo = easel.other_api_key
-    stored = api_call(easel, "PUT", "/providers/openai/credentials", key=bravo,
-                      json={"api_key": PROJECT_KEYS["openai"]})
+    stored = api_call(
+        easel, "PUT", "/providers/openai/credentials", key=bravo, json={"api_key": PROJECT_KEYS["openai"]}
+    )
     try:
         assert stored.status_code == 200 and stored.json()["last4"] == PROJECT_KEYS["openai"][-4:]
         assert stream_turn(easel, key=bravo, **HELLO)[-1]["type"] == "run_ended"
@@ -22,13 +23,17 @@ def test_the_run_sends_the_projects_key_and_other_projects_keep_the_servers(ease
     assert stream_turn(easel, key=bravo, **HELLO)[-1]["type"] == "run_ended"
 
     sent = [r["headers"]["authorization"] for r in logged(fakes.openai, "/chat/completions")]
-    assert sent == [f"Bearer {PROJECT_KEYS['openai']}", f"Bearer {SERVER_KEYS['openai']}",
-                    f"Bearer {SERVER_KEYS['openai']}"]
+    assert sent == [
+        f"Bearer {PROJECT_KEYS['openai']}",
+        f"Bearer {SERVER_KEYS['openai']}",
+        f"Bearer {SERVER_KEYS['openai']}",
+    ]
 
 
 def test_a_provider_without_a_server_key_serves_only_projects_with_their_own(easel, fakes: Fakes):
-    refused = turn(easel, key=easel.other_api_key, content="hello", llm_provider="anthropic",
-                   model_name="claude-haiku-4-5")
+    refused = turn(
+        easel, key=easel.other_api_key, content="hello", llm_provider="anthropic", model_name="claude-haiku-4-5"
+    )
     assert refused.status_code == 400
     assert "PUT /api/providers/anthropic/credentials" in refused.json()["detail"]
 
@@ -40,8 +45,13 @@ def test_a_provider_without_a_server_key_serves_only_projects_with_their_own(eas
 
 def test_a_projects_base_url_sends_its_requests_elsewhere(easel, fakes: Fakes):
     bravo = easel.other_api_key
-    api_call(easel, "PUT", "/providers/openrouter/credentials", key=bravo,
-             json={"api_key": "sk-or-bravo-own-gateway-0001", "base_url": fakes.vllm.origin + "/v1"})
+    api_call(
+        easel,
+        "PUT",
+        "/providers/openrouter/credentials",
+        key=bravo,
+        json={"api_key": "sk-or-bravo-own-gateway-0001", "base_url": fakes.vllm.origin + "/v1"},
+    )
     try:
         events = stream_turn(easel, key=bravo, content="hello", llm_provider="openrouter", model_name="openai/gpt-4.1")
     finally:

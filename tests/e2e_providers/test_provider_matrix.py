@@ -55,7 +55,9 @@ def test_generate_then_edit_by_document_id(easel, fakes: Fakes, combo: Combo):
     assert body["images_generated"] == 1 and body["cost_usd"] > 0
 
     events = stream_turn(
-        easel, thread_id=body["thread_id"], **combo.request(),
+        easel,
+        thread_id=body["thread_id"],
+        **combo.request(),
         content=f"Edit the generated image with document_id {original['document_id']}. "
         "Pass this exact id as input_image_document_id to the generate_image tool. Make the robot blue.",
     )
@@ -68,8 +70,11 @@ def test_generate_then_edit_by_document_id(easel, fakes: Fakes, combo: Combo):
         assert of_type(events, "media_preview")
     assert events[-1]["input_tokens"] > 0 and events[-1]["cost_usd"] > 0
 
-    image_calls = [r for r in logged(image_fake(fakes, combo.image_provider)) if IMAGE_PATHS[combo.image_provider]
-                   in r["path"] and (combo.image_provider != "google" or "image" in r["path"])]
+    image_calls = [
+        r
+        for r in logged(image_fake(fakes, combo.image_provider))
+        if IMAGE_PATHS[combo.image_provider] in r["path"] and (combo.image_provider != "google" or "image" in r["path"])
+    ]
     assert [sent_images(combo.image_provider, r) for r in image_calls] == [[], [stored_file(easel, original)]]
     llm_calls = [r for r in logged(llm_fake(fakes, combo.llm)) if LLM_PATHS[combo.llm] in r["path"]]
     assert len(llm_calls) == 4, "two LLM steps per turn: the tool call, then the answer"
@@ -86,8 +91,15 @@ def test_an_openai_compatible_server_is_a_thread_llm_under_its_own_name(easel, f
     listed = api_call(easel, "GET", "/models/llm?provider=vllm").json()["models"]
     assert [(m["provider"], m["name"], m["configured"]) for m in listed] == [("vllm", "qwen3-8b", True)]
 
-    response = turn(easel, content=ROBOT, llm_provider="vllm", model_name="qwen3-8b", image_generation="auto",
-                    image_model_provider="openrouter", image_model_name="google/gemini-3.1-flash-image-preview")
+    response = turn(
+        easel,
+        content=ROBOT,
+        llm_provider="vllm",
+        model_name="qwen3-8b",
+        image_generation="auto",
+        image_model_provider="openrouter",
+        image_model_name="google/gemini-3.1-flash-image-preview",
+    )
 
     assert response.status_code == 200, response.text
     assert response.json()["model_provider"] == "vllm" and len(response.json()["generated_media"]) == 1

@@ -33,8 +33,13 @@ def test_no_key_appears_in_responses_events_or_logs(easel, fakes: Fakes):
     quoted_project = turn(easel, content="hello", llm_provider="anthropic", model_name="claude-haiku-4-5")
     for path in ("/providers", "/providers/anthropic/credentials", "/models/llm", "/models/image/all", "/usage"):
         assert api_call(easel, "GET", path).status_code == 200
-    stored = api_call(easel, "PUT", "/providers/google/credentials", key=easel.other_api_key,
-                      json={"api_key": PROJECT_KEYS["openai"] + "-google"})
+    stored = api_call(
+        easel,
+        "PUT",
+        "/providers/google/credentials",
+        key=easel.other_api_key,
+        json={"api_key": PROJECT_KEYS["openai"] + "-google"},
+    )
     api_call(easel, "DELETE", "/providers/google/credentials", key=easel.other_api_key)
 
     # The masked form shows the key-quoting paths really ran.

@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from tests.e2e_providers.stack import Fakes, api_call, set_faults, stream_turn
 
 DRAW = {
-    "content": "Draw a tiny red robot watering a sunflower.", "llm_provider": "openai", "model_name": "gpt-4.1",
-    "image_generation": "auto", "image_model_provider": "openrouter",
+    "content": "Draw a tiny red robot watering a sunflower.",
+    "llm_provider": "openai",
+    "model_name": "gpt-4.1",
+    "image_generation": "auto",
+    "image_model_provider": "openrouter",
     "image_model_name": "google/gemini-3.1-flash-image-preview",
 }
 

@@ -49,16 +49,22 @@ def server_keys(settings):
     settings.EASEL_PROVIDERS = {
         "openai": {"key_setting": "OPENAI_API_KEY", "api_key": SERVER_KEY, "base_url": "https://api.openai.com/v1"},
         "anthropic": {"key_setting": "ANTHROPIC_API_KEY", "api_key": "", "base_url": "https://api.anthropic.com"},
-        "ollama": {"key_setting": "OLLAMA_API_KEY", "api_key": "", "base_url": "http://127.0.0.1:11434/v1",
-                   "openai_compatible": True, "models": []},
+        "ollama": {
+            "key_setting": "OLLAMA_API_KEY",
+            "api_key": "",
+            "base_url": "http://127.0.0.1:11434/v1",
+            "openai_compatible": True,
+            "models": [],
+        },
     }
     settings.EASEL_LOCAL_FALLBACK = False
     settings.EASEL_ALLOW_PROJECT_BASE_URLS = False
 
 
 def put(tenant: Tenant, provider: str, **body) -> object:
-    return tenant.client.put(f"/api/providers/{provider}/credentials", data=json.dumps(body),
-                             content_type="application/json")
+    return tenant.client.put(
+        f"/api/providers/{provider}/credentials", data=json.dumps(body), content_type="application/json"
+    )
 
 
 def test_it_stores_the_key_encrypted_and_shows_only_last4_and_dates(alpha):
@@ -196,8 +202,9 @@ def member_client(alpha):
 def test_owners_and_admins_manage_keys_with_a_session(member_client, role):
     client = member_client(role)
 
-    response = client.put("/api/providers/anthropic/credentials", data=json.dumps({"api_key": KEY}),
-                          content_type="application/json")
+    response = client.put(
+        "/api/providers/anthropic/credentials", data=json.dumps({"api_key": KEY}), content_type="application/json"
+    )
 
     assert response.status_code == 200
     assert client.get("/api/providers/anthropic/credentials").status_code == 200
@@ -207,8 +214,9 @@ def test_owners_and_admins_manage_keys_with_a_session(member_client, role):
 def test_other_members_may_not(member_client, role):
     client = member_client(role)
 
-    response = client.put("/api/providers/anthropic/credentials", data=json.dumps({"api_key": KEY}),
-                          content_type="application/json")
+    response = client.put(
+        "/api/providers/anthropic/credentials", data=json.dumps({"api_key": KEY}), content_type="application/json"
+    )
 
     assert response.status_code == 403
     assert client.get("/api/providers").status_code == 403

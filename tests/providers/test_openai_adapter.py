@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.fakes.openai import FakeOpenAI
+from tests.providers.conftest import read_until_cancelled
 from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
@@ -19,7 +20,6 @@ from tests.providers.kit import (
     text_of,
     timed,
 )
-from tests.providers.conftest import read_until_cancelled
 from workers.providers.base import (
     ChatMessage,
     ChatRequest,

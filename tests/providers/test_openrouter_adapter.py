@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.fakes.openrouter import FakeOpenRouter
+from tests.providers.conftest import read_until_cancelled
 from tests.providers.kit import (
     DOCUMENT_ID,
     IMAGE_TOOL,
@@ -18,7 +19,6 @@ from tests.providers.kit import (
     text_of,
     timed,
 )
-from tests.providers.conftest import read_until_cancelled
 from workers.providers.base import (
     ChatMessage,
     ChatRequest,

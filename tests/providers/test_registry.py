@@ -25,10 +25,20 @@ def hello() -> ChatRequest:
 def compat(settings):
     settings.EASEL_PROVIDERS = {
         **settings.EASEL_PROVIDERS,
-        "ollama": {"key_setting": "OLLAMA_API_KEY", "api_key": "", "base_url": "http://127.0.0.1:11434/v1",
-                   "openai_compatible": True, "models": []},
-        "vllm": {"key_setting": "VLLM_API_KEY", "api_key": "vk-123456789", "base_url": "http://gpu:8000/v1",
-                 "openai_compatible": True, "models": ["qwen3-8b", "llama3.1"]},
+        "ollama": {
+            "key_setting": "OLLAMA_API_KEY",
+            "api_key": "",
+            "base_url": "http://127.0.0.1:11434/v1",
+            "openai_compatible": True,
+            "models": [],
+        },
+        "vllm": {
+            "key_setting": "VLLM_API_KEY",
+            "api_key": "vk-123456789",
+            "base_url": "http://gpu:8000/v1",
+            "openai_compatible": True,
+            "models": ["qwen3-8b", "llama3.1"],
+        },
     }
     settings.EASEL_LOCAL_FALLBACK = False
 
@@ -99,22 +109,31 @@ def entry(provider: str, name: str) -> catalog.ImageModel:
     return found
 
 
-@pytest.mark.parametrize("config", [
-    {"partial_images": 0}, {"partial_images": 3}, {"moderation": "low"}, {"input_fidelity": "high"},
-    {"size": "1536x1024", "quality": "high", "background": "transparent", "output_format": "webp"},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"partial_images": 0},
+        {"partial_images": 3},
+        {"moderation": "low"},
+        {"input_fidelity": "high"},
+        {"size": "1536x1024", "quality": "high", "background": "transparent", "output_format": "webp"},
+    ],
+)
 def test_gpt_image_1_takes_every_option_its_adapter_sends(config):
     assert validate_image_config(config, entry("openai", "gpt-image-1")) == config
 
 
-@pytest.mark.parametrize("provider, name, config, message", [
-    ("openai", "gpt-image-1", {"partial_images": 4}, "allowed 0–3"),
-    ("openai", "gpt-image-1", {"partial_images": 2, "n": 2}, "partial_images needs n=1"),
-    ("openai", "gpt-image-1-mini", {"input_fidelity": "high"}, "not supported"),
-    ("openai", "dall-e-3", {"partial_images": 1}, "not supported"),
-    ("google", "gemini-2.5-flash-image", {"provider": {"order": ["google"]}}, "not supported"),
-    ("google", "gemini-2.5-flash-image", {"resolution": "4K"}, "not supported"),
-])
+@pytest.mark.parametrize(
+    "provider, name, config, message",
+    [
+        ("openai", "gpt-image-1", {"partial_images": 4}, "allowed 0–3"),
+        ("openai", "gpt-image-1", {"partial_images": 2, "n": 2}, "partial_images needs n=1"),
+        ("openai", "gpt-image-1-mini", {"input_fidelity": "high"}, "not supported"),
+        ("openai", "dall-e-3", {"partial_images": 1}, "not supported"),
+        ("google", "gemini-2.5-flash-image", {"provider": {"order": ["google"]}}, "not supported"),
+        ("google", "gemini-2.5-flash-image", {"resolution": "4K"}, "not supported"),
+    ],
+)
 def test_options_a_model_cannot_honour_are_refused_before_any_call(provider, name, config, message):
     with pytest.raises(ApiError, match=message):
         validate_image_config(config, entry(provider, name))

@@ -23,9 +23,17 @@ def add_run(project: Project, day: str, *, status=Run.Status.COMPLETED, tokens=(
     assistant = Assistant.objects.create(project=project, name="a")
     thread = Thread.objects.create(project=project, assistant=assistant)
     message = Message.objects.create(project=project, thread=thread, role=Message.Role.USER, content="hi")
-    run = Run.objects.create(project=project, thread=thread, assistant=assistant, user_message=message, status=status,
-                             input_tokens=tokens[0], output_tokens=tokens[1], images_generated=images,
-                             cost_usd=Decimal(cost))
+    run = Run.objects.create(
+        project=project,
+        thread=thread,
+        assistant=assistant,
+        user_message=message,
+        status=status,
+        input_tokens=tokens[0],
+        output_tokens=tokens[1],
+        images_generated=images,
+        cost_usd=Decimal(cost),
+    )
     # created_at is auto_now_add: move it to the day under test afterwards.
     Run.objects.filter(id=run.id).update(created_at=datetime.fromisoformat(day + "T12:00:00").replace(tzinfo=UTC))
     return run
@@ -45,12 +53,23 @@ def test_it_sums_per_day_and_lists_every_day_of_the_range(alpha):
 
     assert [d["date"] for d in body["days"]] == ["2026-03-01", "2026-03-02", "2026-03-03"]
     first, empty, third = body["days"]
-    assert first == {"date": "2026-03-01", "runs": 2, "input_tokens": 150, "output_tokens": 20,
-                     "images_generated": 1, "cost_usd": 0.0801}
+    assert first == {
+        "date": "2026-03-01",
+        "runs": 2,
+        "input_tokens": 150,
+        "output_tokens": 20,
+        "images_generated": 1,
+        "cost_usd": 0.0801,
+    }
     assert empty["runs"] == 0 and empty["cost_usd"] == 0
     assert third["images_generated"] == 2
-    assert body["totals"] == {"runs": 3, "input_tokens": 160, "output_tokens": 25, "images_generated": 3,
-                              "cost_usd": 0.2301}
+    assert body["totals"] == {
+        "runs": 3,
+        "input_tokens": 160,
+        "output_tokens": 25,
+        "images_generated": 3,
+        "cost_usd": 0.2301,
+    }
     assert body["project_id"] == str(alpha.id) and (body["from"], body["to"]) == ("2026-03-01", "2026-03-03")
 
 

@@ -242,8 +242,18 @@ def test_adding_a_small_crescent_moon_in_the_sky_changes_mostly_the_upper_half(r
     assert upper > 5 * lower
 
 
-EDITS = ["make it darker", "black and white", "blur it", "mirror it", "rotate 90 degrees", "make it night",
-         "remove the robot", "make the sky pink", "pixelate", "turn the robot green and add two birds"]
+EDITS = [
+    "make it darker",
+    "black and white",
+    "blur it",
+    "mirror it",
+    "rotate 90 degrees",
+    "make it night",
+    "remove the robot",
+    "make the sky pink",
+    "pixelate",
+    "turn the robot green and add two birds",
+]
 
 
 @pytest.mark.parametrize("prompt", EDITS)
@@ -317,10 +327,12 @@ def test_an_edit_recolours_the_named_subject_not_the_largest_one():
     from workers.providers.local_painter import LocalImages
 
     painter = LocalImages(latency=0)
-    first = painter.generate(ImageRequest(model="m", prompt="a tiny red robot next to a yellow sunflower",
-                                          config={"size": "256x256"}))[0]
-    edited = painter.generate(ImageRequest(model="m", prompt="Make the robot blue",
-                                           input_images=(InputImage(first.data, "image/png"),)))[0]
+    first = painter.generate(
+        ImageRequest(model="m", prompt="a tiny red robot next to a yellow sunflower", config={"size": "256x256"})
+    )[0]
+    edited = painter.generate(
+        ImageRequest(model="m", prompt="Make the robot blue", input_images=(InputImage(first.data, "image/png"),))
+    )[0]
 
     before = Image.open(io.BytesIO(first.data)).convert("RGB")
     after = Image.open(io.BytesIO(edited.data)).convert("RGB")

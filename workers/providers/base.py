@@ -146,9 +146,7 @@ class LLMProvider(Protocol):
 
     name: ClassVar[str]
 
-    def stream(
-        self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False
-    ) -> Iterator[LLMEvent]: ...
+    def stream(self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False) -> Iterator[LLMEvent]: ...
 
 
 # --------------------------------------------------------------------------------------------

@@ -87,9 +87,7 @@ def default_error(response: httpx2.Response, body: bytes, *, vendor: str) -> Pro
     message = _error_message(body) or response.reason_phrase or "error"
     text = f"{vendor} returned HTTP {status}: {message}"
     if status == 429:
-        return ProviderError(
-            text, kind="rate_limited", status_code=status, retry_after=_parse_retry_after(response)
-        )
+        return ProviderError(text, kind="rate_limited", status_code=status, retry_after=_parse_retry_after(response))
     if status in (401, 403):
         return ProviderError(text, permanent=True, kind="auth", status_code=status)
     if status >= 500:

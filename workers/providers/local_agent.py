@@ -31,7 +31,8 @@ from workers.providers.base import (
 UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 IMAGE_NOTE_MARKER = "Images in this thread"
 _PICTURE_NOUNS = (
-    r"image|picture|photo|drawing|illustration|painting|sketch|render|logo|icon|poster|wallpaper|artwork|banner|portrait"
+    r"image|picture|photo|drawing|illustration|painting|sketch|render|logo|icon|poster|wallpaper|artwork"
+    r"|banner|portrait"
 )
 _MAKE_VERBS = r"generate|create|make|produce|design|give me|show me|render|draw|paint|sketch|illustrate"
 _EDIT_WORDS = (

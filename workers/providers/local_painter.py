@@ -40,15 +40,33 @@ DEFAULT_SIDE = 1024
 # --------------------------------------------------------------------------------------------
 
 _COLOURS: dict[str, RGB] = {
-    "red": (220, 45, 45), "crimson": (190, 25, 55), "maroon": (128, 30, 40),
-    "orange": (245, 140, 30), "yellow": (250, 215, 50), "gold": (230, 180, 40),
-    "golden": (230, 180, 40), "green": (60, 170, 70), "lime": (150, 220, 60),
-    "olive": (120, 130, 50), "teal": (30, 150, 150), "cyan": (40, 200, 220),
-    "turquoise": (60, 210, 200), "blue": (45, 105, 225), "navy": (30, 45, 120),
-    "indigo": (75, 60, 170), "purple": (140, 70, 190), "violet": (150, 90, 220),
-    "lavender": (185, 160, 230), "magenta": (220, 50, 180), "pink": (245, 130, 180),
-    "brown": (140, 90, 50), "beige": (225, 205, 170), "black": (35, 35, 40),
-    "white": (245, 245, 245), "gray": (140, 140, 145), "grey": (140, 140, 145),
+    "red": (220, 45, 45),
+    "crimson": (190, 25, 55),
+    "maroon": (128, 30, 40),
+    "orange": (245, 140, 30),
+    "yellow": (250, 215, 50),
+    "gold": (230, 180, 40),
+    "golden": (230, 180, 40),
+    "green": (60, 170, 70),
+    "lime": (150, 220, 60),
+    "olive": (120, 130, 50),
+    "teal": (30, 150, 150),
+    "cyan": (40, 200, 220),
+    "turquoise": (60, 210, 200),
+    "blue": (45, 105, 225),
+    "navy": (30, 45, 120),
+    "indigo": (75, 60, 170),
+    "purple": (140, 70, 190),
+    "violet": (150, 90, 220),
+    "lavender": (185, 160, 230),
+    "magenta": (220, 50, 180),
+    "pink": (245, 130, 180),
+    "brown": (140, 90, 50),
+    "beige": (225, 205, 170),
+    "black": (35, 35, 40),
+    "white": (245, 245, 245),
+    "gray": (140, 140, 145),
+    "grey": (140, 140, 145),
     "silver": (195, 200, 210),
 }
 _TONE_MODIFIERS = {"dark": 0.4, "deep": 0.35, "light": -0.45, "pale": -0.5, "pastel": -0.45}
@@ -295,8 +313,13 @@ def _draw_mountains(p: _Pen, c: RGB) -> None:
         (lx, ly), (px, py), (rx, ry) = peaks[i - 1], peaks[i], peaks[i + 1]
         p.poly([(px, py), (rx, ry), (rx, 1.0), (px, 1.0)], _darker(c, 0.18), outline=False)  # shaded side
         t = 0.28
-        cap = [(px + (lx - px) * t, py + (ly - py) * t), (px, py), (px + (rx - px) * t, py + (ry - py) * t),
-               (px + (rx - px) * t * 0.5, py + (ry - py) * t * 0.7), (px, py + (1 - py) * 0.12)]
+        cap = [
+            (px + (lx - px) * t, py + (ly - py) * t),
+            (px, py),
+            (px + (rx - px) * t, py + (ry - py) * t),
+            (px + (rx - px) * t * 0.5, py + (ry - py) * t * 0.7),
+            (px, py + (1 - py) * 0.12),
+        ]
         p.poly(cap, (248, 250, 255), outline=False)
 
 
@@ -410,8 +433,13 @@ def _draw_watering_can(p: _Pen, c: RGB) -> None:
 
 def _draw_rainbow(p: _Pen, c: RGB) -> None:
     bands: list[tuple[int, ...]] = [
-        (230, 50, 50), (245, 140, 30), (250, 215, 50), (70, 180, 70),
-        (50, 120, 220), (90, 70, 180), (150, 80, 200),
+        (230, 50, 50),
+        (245, 140, 30),
+        (250, 215, 50),
+        (70, 180, 70),
+        (50, 120, 220),
+        (90, 70, 180),
+        (150, 80, 200),
     ]
     for i, band in enumerate([*bands, (0, 0, 0, 0)]):  # nested discs, outermost first; clear the middle
         r = 0.48 - i * 0.035
@@ -552,8 +580,13 @@ def _layout(img: Image.Image) -> list[dict]:
 
 
 def _scaled_layout(layout: list[dict], sx: float, sy: float) -> list[dict]:
-    return [{**e, "box": [round(e["box"][0] * sx), round(e["box"][1] * sy), round(e["box"][2] * sx),
-                          round(e["box"][3] * sy)]} for e in layout]
+    return [
+        {
+            **e,
+            "box": [round(e["box"][0] * sx), round(e["box"][1] * sy), round(e["box"][2] * sx), round(e["box"][3] * sy)],
+        }
+        for e in layout
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -561,53 +594,195 @@ def _scaled_layout(layout: list[dict], sx: float, sy: float) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 _PHRASES = [  # multi-word names become one token before the prompt is split
-    (r"watering\s+cans?", "wateringcan"), (r"(crescent|half|new)\s+moons?", "crescent"),
-    (r"full\s+moon", "moon"), (r"sun\s+flowers?", "sunflower"), (r"hot\s*-?\s*air\s+balloons?", "balloon"),
-    (r"black\s*(and|&|-)\s*white|b\s*&\s*w", "grayscale"), (r"upside\s*-?\s*down", "upsidedown"),
-    (r"(counter|anti)\s*-?\s*clockwise", "counterclockwise"), (r"get\s+rid\s+of", "remove"),
-    (r"snow\s+m[ae]n", "snowman"), (r"outer\s+space", "space"),
+    (r"watering\s+cans?", "wateringcan"),
+    (r"(crescent|half|new)\s+moons?", "crescent"),
+    (r"full\s+moon", "moon"),
+    (r"sun\s+flowers?", "sunflower"),
+    (r"hot\s*-?\s*air\s+balloons?", "balloon"),
+    (r"black\s*(and|&|-)\s*white|b\s*&\s*w", "grayscale"),
+    (r"upside\s*-?\s*down", "upsidedown"),
+    (r"(counter|anti)\s*-?\s*clockwise", "counterclockwise"),
+    (r"get\s+rid\s+of", "remove"),
+    (r"snow\s+m[ae]n", "snowman"),
+    (r"outer\s+space", "space"),
 ]
 _NOUNS: dict[str, str] = {
-    "robot": "robot", "bot": "robot", "android": "robot", "sunflower": "sunflower", "flower": "flower",
-    "rose": "flower", "tulip": "flower", "daisy": "flower", "blossom": "flower", "sun": "sun",
-    "moon": "moon", "crescent": "crescent", "star": "star", "tree": "tree", "oak": "tree",
-    "house": "house", "home": "house", "cottage": "house", "cabin": "house", "hut": "house",
-    "mountain": "mountain", "hill": "mountain", "peak": "mountain", "cloud": "cloud", "cat": "cat",
-    "kitten": "cat", "kitty": "cat", "dog": "dog", "puppy": "dog", "car": "car", "boat": "boat",
-    "ship": "boat", "sailboat": "boat", "yacht": "boat", "heart": "heart", "fish": "fish",
-    "goldfish": "fish", "bird": "bird", "parrot": "bird", "robin": "bird", "wateringcan": "wateringcan",
-    "rainbow": "rainbow", "balloon": "balloon", "butterfly": "butterfly", "planet": "planet",
+    "robot": "robot",
+    "bot": "robot",
+    "android": "robot",
+    "sunflower": "sunflower",
+    "flower": "flower",
+    "rose": "flower",
+    "tulip": "flower",
+    "daisy": "flower",
+    "blossom": "flower",
+    "sun": "sun",
+    "moon": "moon",
+    "crescent": "crescent",
+    "star": "star",
+    "tree": "tree",
+    "oak": "tree",
+    "house": "house",
+    "home": "house",
+    "cottage": "house",
+    "cabin": "house",
+    "hut": "house",
+    "mountain": "mountain",
+    "hill": "mountain",
+    "peak": "mountain",
+    "cloud": "cloud",
+    "cat": "cat",
+    "kitten": "cat",
+    "kitty": "cat",
+    "dog": "dog",
+    "puppy": "dog",
+    "car": "car",
+    "boat": "boat",
+    "ship": "boat",
+    "sailboat": "boat",
+    "yacht": "boat",
+    "heart": "heart",
+    "fish": "fish",
+    "goldfish": "fish",
+    "bird": "bird",
+    "parrot": "bird",
+    "robin": "bird",
+    "wateringcan": "wateringcan",
+    "rainbow": "rainbow",
+    "balloon": "balloon",
+    "butterfly": "butterfly",
+    "planet": "planet",
     "snowman": "snowman",
 }
-_IRREGULAR_PLURALS = {"snowmen": "snowman", "puppies": "dog", "daisies": "flower", "butterflies": "butterfly",
-                      "fishes": "fish", "cloudy": "cloud", "starry": "star"}
-_SIZES = {"tiny": 0.45, "little": 0.65, "small": 0.65, "large": 1.3, "big": 1.3, "huge": 1.55,
-          "giant": 1.55, "enormous": 1.55}
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "pair": 2, "couple": 2,
-            "few": 3, "several": 4, "many": 6}
+_IRREGULAR_PLURALS = {
+    "snowmen": "snowman",
+    "puppies": "dog",
+    "daisies": "flower",
+    "butterflies": "butterfly",
+    "fishes": "fish",
+    "cloudy": "cloud",
+    "starry": "star",
+}
+_SIZES = {
+    "tiny": 0.45,
+    "little": 0.65,
+    "small": 0.65,
+    "large": 1.3,
+    "big": 1.3,
+    "huge": 1.55,
+    "giant": 1.55,
+    "enormous": 1.55,
+}
+_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "pair": 2,
+    "couple": 2,
+    "few": 3,
+    "several": 4,
+    "many": 6,
+}
 _PLACES = {
-    "meadow": "meadow", "field": "meadow", "grass": "meadow", "park": "garden", "garden": "garden",
-    "sea": "sea", "ocean": "sea", "lake": "sea", "water": "sea", "underwater": "sea", "beach": "beach",
-    "shore": "beach", "coast": "beach", "island": "beach", "desert": "desert", "dunes": "desert",
-    "forest": "forest", "woods": "forest", "jungle": "forest", "snow": "snow", "snowy": "snow",
-    "winter": "snow", "arctic": "snow", "space": "space", "galaxy": "space", "cosmos": "space",
-    "city": "city", "town": "city", "street": "city", "skyline": "city", "downtown": "city",
+    "meadow": "meadow",
+    "field": "meadow",
+    "grass": "meadow",
+    "park": "garden",
+    "garden": "garden",
+    "sea": "sea",
+    "ocean": "sea",
+    "lake": "sea",
+    "water": "sea",
+    "underwater": "sea",
+    "beach": "beach",
+    "shore": "beach",
+    "coast": "beach",
+    "island": "beach",
+    "desert": "desert",
+    "dunes": "desert",
+    "forest": "forest",
+    "woods": "forest",
+    "jungle": "forest",
+    "snow": "snow",
+    "snowy": "snow",
+    "winter": "snow",
+    "arctic": "snow",
+    "space": "space",
+    "galaxy": "space",
+    "cosmos": "space",
+    "city": "city",
+    "town": "city",
+    "street": "city",
+    "skyline": "city",
+    "downtown": "city",
 }
 _LIGHTS = {
-    "sunny": "sunny", "sunshine": "sunny", "day": "day", "daytime": "day", "night": "night",
-    "nighttime": "night", "midnight": "night", "starry": "night", "sunset": "sunset",
-    "sunrise": "sunset", "dusk": "sunset", "dawn": "sunset", "evening": "sunset",
+    "sunny": "sunny",
+    "sunshine": "sunny",
+    "day": "day",
+    "daytime": "day",
+    "night": "night",
+    "nighttime": "night",
+    "midnight": "night",
+    "starry": "night",
+    "sunset": "sunset",
+    "sunrise": "sunset",
+    "dusk": "sunset",
+    "dawn": "sunset",
+    "evening": "sunset",
 }
 _SKY_WORDS = {"sky", "background", "backdrop"}
 _GROUND_WORDS = {"ground", "grass", "field", "meadow", "lawn", "sea", "ocean", "water", "sand", "snow", "floor"}
 _LOCATIONS = {
-    "sky": "sky", "top": "sky", "above": "sky", "upper": "sky", "overhead": "sky", "ground": "ground",
-    "bottom": "ground", "below": "ground", "lower": "ground", "floor": "ground", "left": "left",
-    "right": "right", "centre": "center", "center": "center", "middle": "center",
+    "sky": "sky",
+    "top": "sky",
+    "above": "sky",
+    "upper": "sky",
+    "overhead": "sky",
+    "ground": "ground",
+    "bottom": "ground",
+    "below": "ground",
+    "lower": "ground",
+    "floor": "ground",
+    "left": "left",
+    "right": "right",
+    "centre": "center",
+    "center": "center",
+    "middle": "center",
 }
 # Words that end a noun phrase: a colour never reaches across them to a later subject.
-_BREAKS = {",", ".", ";", "!", "?", "&", "and", "with", "next", "beside", "near", "under", "above", "below",
-           "behind", "in", "on", "at", "holding", "by", "over", "while", "then", "plus", "also", "of", "to"}
+_BREAKS = {
+    ",",
+    ".",
+    ";",
+    "!",
+    "?",
+    "&",
+    "and",
+    "with",
+    "next",
+    "beside",
+    "near",
+    "under",
+    "above",
+    "below",
+    "behind",
+    "in",
+    "on",
+    "at",
+    "holding",
+    "by",
+    "over",
+    "while",
+    "then",
+    "plus",
+    "also",
+    "of",
+    "to",
+}
 
 
 def _tokens(prompt: str) -> list[str]:
@@ -771,10 +946,14 @@ _SKIES: dict[str, tuple[RGB, RGB]] = {
 _GROUND_LIGHT = {"day": 0.0, "sunny": 0.0, "night": 0.6, "sunset": 0.3}  # how much each darkens the ground
 # place -> (ground colour, horizon, default lighting)
 _PLACE_LOOK: dict[str, tuple[RGB, float, str]] = {
-    "meadow": ((100, 175, 80), 0.66, "day"), "garden": ((85, 165, 70), 0.62, "sunny"),
-    "sea": ((40, 110, 190), 0.58, "day"), "beach": ((235, 210, 150), 0.7, "sunny"),
-    "desert": ((225, 180, 110), 0.66, "sunny"), "forest": ((55, 115, 55), 0.66, "day"),
-    "snow": ((240, 245, 252), 0.64, "day"), "space": ((0, 0, 0), 1.0, "night"),
+    "meadow": ((100, 175, 80), 0.66, "day"),
+    "garden": ((85, 165, 70), 0.62, "sunny"),
+    "sea": ((40, 110, 190), 0.58, "day"),
+    "beach": ((235, 210, 150), 0.7, "sunny"),
+    "desert": ((225, 180, 110), 0.66, "sunny"),
+    "forest": ((55, 115, 55), 0.66, "day"),
+    "snow": ((240, 245, 252), 0.64, "day"),
+    "space": ((0, 0, 0), 1.0, "night"),
     "city": ((95, 95, 105), 0.72, "day"),
 }
 
@@ -971,8 +1150,14 @@ def _waves(img: Image.Image, top: int, bottom: int, colour: RGB, rng: random.Ran
 
 
 _DECORATE: dict[str, Callable[[Image.Image, _Scene, int, random.Random], None]] = {
-    "meadow": _decorate_meadow, "garden": _decorate_garden, "sea": _decorate_sea, "beach": _decorate_beach,
-    "desert": _decorate_desert, "forest": _decorate_forest, "snow": _decorate_snow, "space": _decorate_space,
+    "meadow": _decorate_meadow,
+    "garden": _decorate_garden,
+    "sea": _decorate_sea,
+    "beach": _decorate_beach,
+    "desert": _decorate_desert,
+    "forest": _decorate_forest,
+    "snow": _decorate_snow,
+    "space": _decorate_space,
     "city": _decorate_city,
 }
 
@@ -1063,9 +1248,13 @@ def _abstract_palette(plan: _Plan, rng: random.Random) -> list[RGB]:
     """Two background tones and five accents around one hue (the prompt's colour, if any)."""
     base = colorsys.rgb_to_hsv(*(c / 255 for c in plan.loose_colours[0]))[0] if plan.loose_colours else rng.random()
     return [
-        _from_hsv(base, 0.18, 0.97), _from_hsv(base + 0.08, 0.35, 0.85),
-        _from_hsv(base + 0.5, 0.7, 0.85), _from_hsv(base + 0.1, 0.75, 0.95), _from_hsv(base - 0.08, 0.6, 0.7),
-        _from_hsv(base, 0.8, 0.35), _from_hsv(base + 0.58, 0.35, 0.98),
+        _from_hsv(base, 0.18, 0.97),
+        _from_hsv(base + 0.08, 0.35, 0.85),
+        _from_hsv(base + 0.5, 0.7, 0.85),
+        _from_hsv(base + 0.1, 0.75, 0.95),
+        _from_hsv(base - 0.08, 0.6, 0.7),
+        _from_hsv(base, 0.8, 0.35),
+        _from_hsv(base + 0.58, 0.35, 0.98),
     ]
 
 
@@ -1339,10 +1528,12 @@ def _recolour(img: Image.Image, mask: Image.Image, target: RGB) -> Image.Image:
 
 def _tint(img: Image.Image, colour: RGB, amount: float = 0.5) -> Image.Image:
     """Washes the whole image towards a colour, keeping its light and dark."""
+
     def wash(rgb: Image.Image) -> Image.Image:
         grey = ImageOps.grayscale(rgb)
         toned = ImageOps.colorize(grey, black=_darker(colour, 0.85), white=_lighter(colour, 0.85), mid=colour)
         return Image.blend(rgb, toned, amount)
+
     return _on_rgb(img, wash)
 
 
@@ -1676,19 +1867,27 @@ def edit(image: Image.Image, prompt: str, *, seed: int | None = None) -> Image.I
 # The provider
 # --------------------------------------------------------------------------------------------
 
-_RATIO_WORDS = {"square": (1, 1), "portrait": (3, 4), "landscape": (4, 3), "wide": (16, 9), "widescreen": (16, 9),
-                "banner": (21, 9), "panorama": (21, 9), "panoramic": (21, 9)}
+_RATIO_WORDS = {
+    "square": (1, 1),
+    "portrait": (3, 4),
+    "landscape": (4, 3),
+    "wide": (16, 9),
+    "widescreen": (16, 9),
+    "banner": (21, 9),
+    "panorama": (21, 9),
+    "panoramic": (21, 9),
+}
 _MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
 def _parse_dims(value: object) -> tuple[int, int] | None:
-    """"1536x1024" -> (1536, 1024); anything else (None, "auto", "2K") -> None."""
+    """ "1536x1024" -> (1536, 1024); anything else (None, "auto", "2K") -> None."""
     match = re.fullmatch(r"\s*(\d{1,5})\s*[x×*]\s*(\d{1,5})\s*", str(value or ""), re.IGNORECASE)
     return (int(match[1]), int(match[2])) if match else None
 
 
 def _parse_ratio(value: object) -> tuple[float, float] | None:
-    """"16:9" -> (16, 9); anything else -> None."""
+    """ "16:9" -> (16, 9); anything else -> None."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[:/]\s*(\d+(?:\.\d+)?)\s*", str(value or ""))
     if not match or float(match[1]) <= 0 or float(match[2]) <= 0:
         return None
@@ -1696,7 +1895,7 @@ def _parse_ratio(value: object) -> tuple[float, float] | None:
 
 
 def _long_side(value: object) -> int | None:
-    """"1K" -> 1024, "2K" -> 2048, "4K" -> 2048 (capped to keep renders quick)."""
+    """ "1K" -> 1024, "2K" -> 2048, "4K" -> 2048 (capped to keep renders quick)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*k\s*", str(value or ""), re.IGNORECASE)
     return min(MAX_SIDE, round(float(match[1]) * 1024)) if match else None
 

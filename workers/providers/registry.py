@@ -124,8 +124,9 @@ def _missing(name: str, kind: str) -> Choice:
             f"(PUT /api/providers/{name}/credentials), or set EASEL_LOCAL_FALLBACK=1 to use the local engines"
         )
     local = catalog.DEFAULT_LOCAL_LLM if kind == "LLM" else catalog.DEFAULT_LOCAL_IMAGE_MODEL
-    logger.warning("%s provider %s has no %s; EASEL_LOCAL_FALLBACK serves it with local/%s",
-                   kind, name, key_setting, local)
+    logger.warning(
+        "%s provider %s has no %s; EASEL_LOCAL_FALLBACK serves it with local/%s", kind, name, key_setting, local
+    )
     return Choice(catalog.LOCAL_PROVIDER, local, fallback=True)
 
 
@@ -138,11 +139,17 @@ def llm_models() -> list[catalog.LLMModel]:
     for name in openai_compatible_names():
         config = settings.EASEL_PROVIDERS[name]
         for model in config.get("models") or ["*"]:
-            models.append(catalog.LLMModel(
-                name, model,
-                f"OpenAI-compatible server '{name}'" + (": any model it serves" if model == "*" else ""),
-                0, input_cost_per_1m_tokens=0.0, output_cost_per_1m_tokens=0.0, tags=("openai_compatible",),
-            ))
+            models.append(
+                catalog.LLMModel(
+                    name,
+                    model,
+                    f"OpenAI-compatible server '{name}'" + (": any model it serves" if model == "*" else ""),
+                    0,
+                    input_cost_per_1m_tokens=0.0,
+                    output_cost_per_1m_tokens=0.0,
+                    tags=("openai_compatible",),
+                )
+            )
     return models
 
 
@@ -165,9 +172,7 @@ def resolve_llm(provider: str | None, model: str | None, project_id: Any = None)
         if not provider:
             raise ProviderChoiceError(f"Unknown model '{model}': also give llm_provider")
     if provider not in llm_provider_names():
-        raise ProviderChoiceError(
-            f"Unknown llm_provider '{provider}'; choose one of {', '.join(llm_provider_names())}"
-        )
+        raise ProviderChoiceError(f"Unknown llm_provider '{provider}'; choose one of {', '.join(llm_provider_names())}")
     if provider == catalog.LOCAL_PROVIDER:
         return Choice(provider, model or catalog.DEFAULT_LOCAL_LLM)
     model = model or _first_model(provider)
@@ -244,6 +249,7 @@ def _settings_or_raise(name: str, project_id: Any) -> ProviderSettings:
     # Accepted turns checked this, but a key can be deleted between acceptance and execution.
     configured = provider_settings(name, project_id)
     if configured is None:
-        raise ProviderError(f"Provider '{name}' is no longer configured for this project",
-                            permanent=True, kind="not_configured")
+        raise ProviderError(
+            f"Provider '{name}' is no longer configured for this project", permanent=True, kind="not_configured"
+        )
     return configured
