@@ -297,7 +297,7 @@ class _Tail:
 
     KEEP = 32
     LINGER = 5.0
-    BLOCK_MS = 10_000  # well under the client's socket timeout (keepalive + 10 s)
+    BLOCK_MS = 5_000  # well under the client's socket timeout (keepalive + 10 s)
     COUNT = 500
     BUSY = 8  # streams followed at once above which the tail gathers events between reads
     GATHER = 0.002  # seconds
