@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import AsyncToSync, sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -47,3 +47,11 @@ def db_call(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         return await shared(*args, **kwargs)
 
     return call
+
+
+def release_connection() -> None:
+    """Give the database connection back (as CONN_MAX_AGE says) before waiting on something
+    slow, such as a provider's stream: a worker running hundreds of runs must not hold hundreds
+    of PostgreSQL connections while they wait. Never inside a transaction."""
+    if not connection.in_atomic_block:
+        close_old_connections()

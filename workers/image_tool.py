@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from designs.db import release_connection
 from designs.models import Document
 from designs.services.documents import document_create
 from designs.services.images import NotAnImage, inspect_image
@@ -128,6 +129,7 @@ class ImageTool:
             size_hint=size_hint,
             aspect_ratio_hint=aspect_ratio_hint,
         )
+        release_connection()  # an image takes 10 to 60 s
         try:
             results = self.provider.generate(
                 request, on_preview=lambda p: self._preview(p, tool_call_id), cancelled=self.ctx.cancelled

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from designs.db import release_connection
 from designs.models import Run
 from workers.run_context import RunContext, take_queued
 
@@ -44,6 +45,7 @@ class Heartbeat:
                 Run.objects.filter(id=self.run_id, status=Run.Status.RUNNING, attempts=self.attempt).update(
                     heartbeat_at=timezone.now()
                 )
+                release_connection()  # no connection held between beats
         except Exception:
             logger.exception("heartbeat for run %s stopped", self.run_id)
         finally:

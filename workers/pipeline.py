@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from designs import events
+from designs.db import release_connection
 from designs.models import Document, Message, Run
 from workers import history
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
@@ -160,6 +161,7 @@ def _max_rounds() -> int:
 
 def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
     calls: list[ToolCall] = []
+    release_connection()  # the stream takes seconds to minutes
     for event in llm.stream(request, cancelled=ctx.cancelled):
         ctx.raise_if_cancelled()
         if isinstance(event, TextDelta):
