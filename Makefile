@@ -36,7 +36,9 @@ run: $(VENV)/.runtime var/secret_key
 up: $(VENV)/.runtime var/secret_key
 	@test -n "$$REDIS_URL" || (echo "make up needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/honcho start -f Procfile
+	@# `release` (migrate, done above) would end at once, and honcho stops everything when one
+	@# process exits; the Procfile's bare commands need the venv on PATH.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile web worker beat
 
 test: $(VENV)/.dev
 	@bash scripts/test-prerequisites.sh
