@@ -183,31 +183,11 @@ class RedisEventLog:
             url, decode_responses=True, max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS
         )
         self._append = self._sync.register_script(self.APPEND)
-        self._async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._tails: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> _Tail
 
     @staticmethod
     def _key(stream: str) -> str:
         return f"easel:events:{stream}"
-
-    def _async(self) -> Any:
-        import redis.asyncio as aredis
-
-        loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            # Tailing readers share one connection (_Tail), but each new reader's catch-up read
-            # takes one for a moment, so a connect storm needs more than redis-py's default 100.
-            # The socket timeout must outlast the tail's XREAD BLOCK; redis-py 8's default of
-            # 5 s ended every stream that stayed quiet that long (a slow image model).
-            client = aredis.Redis.from_url(
-                self._url,
-                decode_responses=True,
-                max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS,
-                socket_timeout=settings.EASEL_SSE_KEEPALIVE + 10,
-            )
-            self._async_clients[loop] = client
-        return client
 
     # One command per event, atomic like MULTI/EXEC: XADD the event to every stream; the run's
     # stream (the first key) gets the short TTL once the run ends, and any stream whose TTL has
@@ -248,10 +228,23 @@ class RedisEventLog:
         return await self._tail().read(self._key(stream), after, wait)
 
     def _tail(self) -> _Tail:
+        """The event loop's tail, with the loop's asyncio Redis client."""
+        import redis.asyncio as aredis
+
         loop = asyncio.get_running_loop()
         tail = self._tails.get(loop)
         if tail is None:
-            tail = self._tails[loop] = _Tail(self._async(), self._decode)
+            # Tailing readers share one connection, but each new reader's catch-up read takes
+            # one for a moment, so a connect storm needs more than redis-py's default 100. The
+            # socket timeout must outlast the tail's XREAD BLOCK; redis-py 8's default of 5 s
+            # ended every stream that stayed quiet that long (a slow image model).
+            client = aredis.Redis.from_url(
+                self._url,
+                decode_responses=True,
+                max_connections=settings.EASEL_REDIS_MAX_CONNECTIONS,
+                socket_timeout=settings.EASEL_SSE_KEEPALIVE + 10,
+            )
+            tail = self._tails[loop] = _Tail(client, self._decode)
         return tail
 
     def last_id(self, stream: str) -> str | None:
