@@ -11,7 +11,7 @@ import httpx
 import pytest
 import redis
 
-from tests.support.processes import LiveEasel
+from tests.support.processes import LiveEasel, is_postgres, maintenance_connection
 from tests.support.sse import sse_events
 
 STREAMS = 30
@@ -36,13 +36,11 @@ def threads_of(pid: int) -> int:
 
 def database_connections(url: str) -> int | None:
     """Connections open to a live server's PostgreSQL database (None on SQLite)."""
-    if not url.startswith(("postgres://", "postgresql://")):
+    if not is_postgres(url):
         return None
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]
+    with maintenance_connection(url) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        return conn.execute(query, (url.rsplit("/", 1)[1],)).fetchone()[0]
 
 
 def blocked_readers(url: str) -> int:

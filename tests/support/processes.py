@@ -106,31 +106,36 @@ class RedisServer:
         stop_process(self.process)
 
 
-def _drop_database(url: str) -> None:
-    """Drop a live server's PostgreSQL database once its processes are gone."""
-    if not url.startswith(("postgres://", "postgresql://")):
-        return
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def maintenance_connection(url: str):
+    """An autocommit connection to the `postgres` database of the server `url` names. The
+    maintenance database always exists; `url`'s own may not (pytest-django creates
+    test_<name>, never <name>)."""
     import psycopg
 
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return psycopg.connect(f"{url.rsplit('/', 1)[0]}/postgres", autocommit=True)
+
+
+def _drop_database(url: str) -> None:
+    """Drop a live server's PostgreSQL database once its processes are gone."""
+    if not is_postgres(url):
+        return
+    with maintenance_connection(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def _database_url(workdir: Path) -> str:
     """A fresh database for one live server: PostgreSQL when the suite runs on it, else SQLite."""
     base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
+    if not is_postgres(base):
         return f"sqlite:///{workdir / 'easel.sqlite3'}"
-    import psycopg
-
     name = f"easel_live_{uuid.uuid4().hex[:12]}"
-    server = base.rsplit("/", 1)[0]
-    # The maintenance database always exists; DATABASE_URL's own may not (pytest-django
-    # creates test_<name>, never <name>).
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+    with maintenance_connection(base) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{server}/{name}"
+    return f"{base.rsplit('/', 1)[0]}/{name}"
 
 
 @dataclass
