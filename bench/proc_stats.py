@@ -45,6 +45,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """utime + stime of this one process (all its threads), without its children."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
 def _status(pid: int, key: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(key + ":"):

@@ -89,6 +89,9 @@ RAMP = [
     ),
     ("CPU ms/event web", lambda _name, row: _dig(row, "cpu_ms_per_event.web") or _dig(row, "cpu_ms_per_event.proxy")),
     _col("CPU ms/event worker", "cpu_ms_per_event.worker"),
+    ("CPU ms/event Redis", lambda name, row: _dig(row, "shared_cpu.ms_per_event.redis") if name == "easel" else None),
+    _col("CPU ms/event fake + client", "shared_cpu.ms_per_event.harness"),
+    _col("cores busy", "shared_cpu.machine_cores_busy"),
 ]
 
 
@@ -130,7 +133,8 @@ def render(result: dict[str, Any]) -> str:
     parts = [
         f"Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"Python {m['python']}, Redis {m['redis']}; LiteLLM {result.get('litellm_version', '–')}; "
-        f"Celery pool {config['pool']} x{config['worker_concurrency']}; commit {str(checkout.get('commit'))[:10]}"
+        f"Celery {config.get('workers', '1')} worker(s), pool {config['pool']} x{config['worker_concurrency']}; "
+        f"{config.get('database', 'SQLite')}; commit {str(checkout.get('commit'))[:10]}"
         f"{' (modified)' if checkout.get('modified') else ''}. Other processes used "
         f"{(result.get('other_load') or {}).get('share_of_machine', 0):.0%} of the machine during the run.",
         "",

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report
-from bench.proc_stats import cpu_seconds, machine_busy_seconds, pss_kib, rss_kib, stop, threads
+from bench.proc_stats import cpu_seconds, machine_busy_seconds, own_cpu_seconds, pss_kib, rss_kib, stop, threads
 from bench.sse_client import Reading, Stream, easel_reading, openai_reading, request_bytes, run_stream
-from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
+from tests.support.processes import LiveEasel, RedisServer, free_port, is_postgres, wait_for
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHAT = {"model": "fake", "messages": [{"role": "user", "content": "bench"}], "stream": True}
@@ -48,7 +48,7 @@ class Target:
     body: dict[str, Any]
     read: Callable[[bytes], Reading]
     headers: dict[str, str] = field(default_factory=dict)
-    cpu_pids: dict[str, int] = field(default_factory=dict)  # role -> pid (descendants included)
+    cpu_pids: dict[str, list[int]] = field(default_factory=dict)  # role -> pids (descendants included)
     memory_pid: int | None = None  # the process that holds client connections
 
     def request(self) -> bytes:
@@ -58,7 +58,7 @@ class Target:
         return await run_stream(self.port, self.request(), self.read, within)
 
     def cpu(self) -> dict[str, float]:
-        return {role: cpu_seconds([pid]) for role, pid in self.cpu_pids.items()}
+        return {role: cpu_seconds(pids) for role, pids in self.cpu_pids.items()}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -73,7 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of new streams per rung")
     parser.add_argument("--paths", default="direct,easel,litellm", help="which paths to measure")
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork"], help="Celery worker pool")
-    parser.add_argument("--worker-concurrency", type=int, default=320)
+    parser.add_argument("--worker-concurrency", type=int, default=320, help="threads (or children) per worker")
+    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--wait-quiet", type=float, default=0, help="wait up to this many seconds for an idle machine")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/<time>.json)")
     return parser.parse_args(argv)
@@ -141,7 +142,7 @@ def _listening(port: int) -> bool:
 def start_easel(
     workdir: Path, redis: RedisServer, fake_port: int, args: argparse.Namespace
 ) -> tuple[LiveEasel, subprocess.Popen]:
-    """A live Easel in the Redis topology and its one Celery worker (the process returned)."""
+    """A live Easel in the Redis topology and its `--workers` Celery workers (the processes returned)."""
     workdir.mkdir()
     easel = LiveEasel(
         workdir,
@@ -153,8 +154,11 @@ def start_easel(
             "EASEL_DEFAULT_LLM": "openai/gpt-4o-mini",
         },
     )
-    worker = easel.start_worker("bench", "--pool", args.pool, "--concurrency", str(args.worker_concurrency))
-    return easel, worker
+    workers = [
+        easel.start_worker(f"bench{n}", "--pool", args.pool, "--concurrency", str(args.worker_concurrency))
+        for n in range(1, args.workers + 1)
+    ]
+    return easel, workers
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,8 +239,8 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
     assert pid is not None
     stream_seconds = args.deltas * args.hold_interval
     idle = rss_kib(pid)
-    worker = target.cpu_pids.get("worker")
-    worker_idle = pss_kib([worker]) if worker else None
+    workers = target.cpu_pids.get("worker")
+    worker_idle = pss_kib(workers) if workers else None
     await set_pace(fake_port, args.hold_interval)
     try:
 
@@ -251,7 +255,7 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
             held.append(rss_kib(pid))
             busy.append(threads(pid))
             await asyncio.sleep(0.5)
-        worker_held = pss_kib([worker]) if worker else None
+        worker_held = pss_kib(workers) if workers else None
         streams = await asyncio.gather(*tasks)
         await asyncio.sleep(2)
         after = rss_kib(pid)
@@ -286,13 +290,33 @@ async def hold(target: Target, args: argparse.Namespace, fake_port: int) -> dict
 # --------------------------------------------------------------------------------------------
 
 
-async def rung(target: Target, clients: int, args: argparse.Namespace, idle_rss: int | None) -> dict[str, Any]:
+@dataclass
+class Shared:
+    """What every path's streams also cost on the same 2 cores: the fake, the load generator
+    (this process, without its children) and Redis (Easel's only)."""
+
+    fake_pid: int
+    redis_pid: int
+
+    def cpu(self) -> dict[str, float]:
+        return {
+            "fake": cpu_seconds([self.fake_pid]),
+            "client": own_cpu_seconds(os.getpid()),
+            "redis": cpu_seconds([self.redis_pid]),
+            "machine": machine_busy_seconds(),
+        }
+
+
+async def rung(
+    target: Target, clients: int, args: argparse.Namespace, idle_rss: int | None, shared: Shared
+) -> dict[str, Any]:
     stream_seconds = args.deltas * args.interval
     start = time.time()
     deadline = start + args.duration
     streams: list[Stream] = []
     rss: list[tuple[float, int]] = []
     cpu_before = target.cpu()
+    shared_before = shared.cpu()
 
     async def client(index: int) -> None:
         await asyncio.sleep(index * stream_seconds / clients)  # spread the first starts over one stream
@@ -317,6 +341,7 @@ async def rung(target: Target, clients: int, args: argparse.Namespace, idle_rss:
     summary["offered_per_s"] = round(clients / args.interval, 1)  # if the fake kept its pace exactly
     summary["streams_per_s"] = round(len(streams) / (time.time() - start), 1)
     summary["cpu_ms_per_event"] = _cpu_per_event(cpu_before, target.cpu(), summary["events"])
+    summary["shared_cpu"] = _shared_cpu(shared_before, shared.cpu(), summary["events"], time.time() - start)
     steady = [kib for t, kib in rss if window[0] <= t <= window[1]]
     if steady and idle_rss is not None:
         summary["rss_kib"] = {
@@ -327,11 +352,26 @@ async def rung(target: Target, clients: int, args: argparse.Namespace, idle_rss:
     return summary
 
 
-async def ramp(target: Target, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _shared_cpu(before: dict[str, float], after: dict[str, float], events: int, seconds: float) -> dict[str, Any]:
+    """The fake's, the client's and Redis's CPU per delta over a rung, and how many of the
+    machine's cores were busy (everything on it, the path under test included)."""
+    spent = {role: after[role] - before[role] for role in before}
+    spent["harness"] = spent["fake"] + spent["client"]
+    per_event = {role: round(spent[role] * 1000 / events, 4) if events else None for role in spent}
+    per_event.pop("machine")
+    harness = spent["harness"]
+    return {
+        "ms_per_event": per_event,
+        "machine_cores_busy": round(spent["machine"] / seconds, 2),
+        "harness_cores": round(harness / seconds, 2),
+    }
+
+
+async def ramp(target: Target, args: argparse.Namespace, shared: Shared) -> list[dict[str, Any]]:
     idle_rss = rss_kib(target.memory_pid) if target.memory_pid else None
     results = []
     for clients in [int(c) for c in args.rungs.split(",") if c]:
-        result = await rung(target, clients, args, idle_rss)
+        result = await rung(target, clients, args, idle_rss, shared)
         results.append(result)
         print(
             f"bench: {target.name:8} C={clients:<4} {result['verdict']}, {result['events_per_s']} events/s", flush=True
@@ -342,7 +382,8 @@ async def ramp(target: Target, args: argparse.Namespace) -> list[dict[str, Any]]
     return results
 
 
-async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid: int, fake_port: int) -> dict:
+async def measure_all(targets: list[Target], args: argparse.Namespace, shared: Shared, fake_port: int) -> dict:
+    redis_pid = shared.redis_pid
     print("bench: phase 1, one stream at a time", flush=True)
     redis_before = cpu_seconds([redis_pid])
     single = await single_stream(targets, args)
@@ -361,7 +402,7 @@ async def measure_all(targets: list[Target], args: argparse.Namespace, redis_pid
     ramps: dict[str, Any] = {}
     for target in targets:
         before = cpu_seconds([redis_pid])
-        ramps[target.name] = await ramp(target, args)
+        ramps[target.name] = await ramp(target, args, shared)
         if target.name == "easel":
             events = max(1, sum(r["events"] for r in ramps["easel"]))
             ramps["easel_redis_cpu_ms_per_event"] = round((cpu_seconds([redis_pid]) - before) * 1000 / events, 4)
@@ -395,6 +436,7 @@ def main(argv: list[str] | None = None) -> None:
         "checkout": checkout(),
         "config": {k: str(v) for k, v in vars(args).items()},
     }
+    result["config"]["database"] = "PostgreSQL" if is_postgres(os.environ.get("DATABASE_URL", "")) else "SQLite"
     with tempfile.TemporaryDirectory(prefix="easel-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
         redis = RedisServer(workdir)
@@ -415,9 +457,10 @@ def main(argv: list[str] | None = None) -> None:
                 )
             )
         if "easel" in paths:
-            easel, worker = start_easel(workdir / "easel", redis, fake_port, args)
+            easel, workers = start_easel(workdir / "easel", redis, fake_port, args)
             stack.callback(easel.stop)
-            print(f"bench: easel web pid {easel.web.pid}, worker pid {worker.pid} (for py-spy)", flush=True)
+            pids = " ".join(str(worker.pid) for worker in workers)
+            print(f"bench: easel web pid {easel.web.pid}, worker pid {pids} (for py-spy)", flush=True)
             body = {
                 "content": "bench",
                 "stream": True,
@@ -433,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
                     body,
                     easel_reading,
                     headers={"x-api-key": easel.api_key},
-                    cpu_pids={"web": easel.web.pid, "worker": worker.pid},
+                    cpu_pids={"web": [easel.web.pid], "worker": [worker.pid for worker in workers]},
                     memory_pid=easel.web.pid,
                 )
             )
@@ -451,12 +494,13 @@ def main(argv: list[str] | None = None) -> None:
                     CHAT,
                     openai_reading,
                     headers={"authorization": "Bearer sk-bench"},
-                    cpu_pids={"proxy": proxy.pid},
+                    cpu_pids={"proxy": [proxy.pid]},
                     memory_pid=proxy.pid,
                 )
             )
         busy, ours, wall = machine_busy_seconds(), cpu_seconds([os.getpid()]), time.time()
-        result.update(_run_loop(measure_all(targets, args, redis.process.pid, fake_port)))
+        shared = Shared(fake_pid=fake.pid, redis_pid=redis.process.pid)
+        result.update(_run_loop(measure_all(targets, args, shared, fake_port)))
         # Other work on the machine skews every number here; say how much there was.
         foreign = (machine_busy_seconds() - busy) - (cpu_seconds([os.getpid()]) - ours)
         result["other_load"] = {
