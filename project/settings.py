@@ -87,6 +87,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # connection per request or task that happened on every turn, costing ~4 ms of the time to
     # first token in the web and the worker alike (measured with bench/).
     DATABASES["default"]["CONN_MAX_AGE"] = None
+elif env.bool("EASEL_DB_POOL", default=True):
+    # PostgreSQL through a connection pool per process (psycopg_pool, Django's "pool" option):
+    # a new PostgreSQL connection forks a backend and warms its caches, which cost ~30 ms of
+    # the machine's CPU per turn (measured with bench/, web + worker + server) when each request
+    # and each run opened its own. Connections go back to the pool where Django would close
+    # them (end of request, designs.db, before a provider stream), so a worker running hundreds
+    # of runs still holds only the few that are doing database work at that moment.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections, not Django
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("EASEL_DB_POOL_MIN", default=2),
+        "max_size": env.int("EASEL_DB_POOL_MAX", default=20),
+        "timeout": env.float("EASEL_DB_POOL_TIMEOUT", default=30.0),
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

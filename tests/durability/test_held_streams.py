@@ -22,7 +22,14 @@ def roomy_celery(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
     """A Redis-topology server whose worker runs every stream at once (threads pool)."""
     live = LiveEasel(
         tmp_path_factory.mktemp("held-streams"),
-        env_overrides={"REDIS_URL": redis_server.fresh_url(), "EASEL_LOCAL_STREAM_DELAY": "0.05"},
+        env_overrides={
+            "REDIS_URL": redis_server.fresh_url(),
+            "EASEL_LOCAL_STREAM_DELAY": "0.05",
+            # On PostgreSQL, 4 pooled connections a process: were a run waiting on its model to
+            # keep one, the 30 runs would wait for the pool and fail its timeout.
+            "EASEL_DB_POOL_MAX": "4",
+            "EASEL_DB_POOL_TIMEOUT": "10",
+        },
     )
     live.start_worker("roomy", "--pool", "threads", "--concurrency", str(STREAMS + 4))
     yield live
