@@ -320,7 +320,7 @@ class _Tail:
                 state = self._streams[key] = _Followed(cursor=after or "0-0", base=mark, is_run=":run:" in key)
                 if self._blocked:
                     self._wake()
-        found = [entry for entry in state.recent if id_key(entry[0]) > mark]
+        found = _newer(state.recent, mark)
         if found:
             return found
         waiter = asyncio.get_running_loop().create_future()
@@ -403,6 +403,15 @@ class _Tail:
             if state.idle_since and (state.ended or now - state.idle_since > self.LINGER):
                 del self._streams[key]
         return bool(self._streams)
+
+
+def _newer(entries: list[Entry], mark: tuple[int, int]) -> list[Entry]:
+    """The entries after `mark` from a list in id order, scanning from its end: a tailing reader
+    is usually one entry behind, so this costs a comparison or two, not one per entry kept."""
+    start = len(entries)
+    while start and id_key(entries[start - 1][0]) > mark:
+        start -= 1
+    return entries[start:]
 
 
 _log: EventLog | None = None

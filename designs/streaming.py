@@ -25,6 +25,14 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
 
     Yields (None, {}) on each quiet keepalive interval so callers can send a comment.
     """
+    async for batch in follow_batches(run_id, after):
+        for entry in batch:
+            yield entry
+
+
+async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator[list[tuple[str | None, dict]]]:
+    """`follow`, a read at a time: every event one read of the log returned, in order (a
+    reader that fell behind gets several at once and can send them in one write)."""
     log = events.get_log()
     stream = events.run_stream(run_id)
     deadline = time.monotonic() + settings.EASEL_RUN_WAIT_TIMEOUT
@@ -37,36 +45,46 @@ async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[s
         except (OSError, ConnectionError, *_redis_errors()) as exc:
             # The log's store went away: say so and end, so the client reconnects with its
             # Last-Event-ID once it is back, instead of hanging on a dead connection.
-            yield None, {"type": "error", "run_id": run_id, "error": f"Event log unavailable: {type(exc).__name__}"}
+            yield [(None, {"type": "error", "run_id": run_id, "error": f"Event log unavailable: {type(exc).__name__}"})]
             return
         wait = settings.EASEL_SSE_KEEPALIVE
-        for event_id, event in batch:
-            last = event_id
-            yield event_id, event
-            if event.get("type") in events.TERMINAL_TYPES:
-                return
         if batch:
+            upto = _through_terminal(batch)
+            last = upto[-1][0]
+            yield upto
+            if upto[-1][1].get("type") in events.TERMINAL_TYPES:
+                return
             continue
         ended = await _terminal_from_row(run_id)
         if ended is not None:
             # The run ended: anything appended since the read above still comes first, in order.
-            for event_id, event in await log.read(stream, last, wait=FIRST_LOOK):
-                yield event_id, event
-                if event.get("type") in events.TERMINAL_TYPES:
-                    return
-            yield None, ended
+            rest = _through_terminal(await log.read(stream, last, wait=FIRST_LOOK))
+            if rest and rest[-1][1].get("type") in events.TERMINAL_TYPES:
+                yield rest
+                return
+            yield [*rest, (None, ended)]
             return
         if time.monotonic() > deadline:
-            yield (
-                None,
-                {
-                    "type": "error",
-                    "run_id": run_id,
-                    "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s",
-                },
-            )
+            yield [
+                (
+                    None,
+                    {
+                        "type": "error",
+                        "run_id": run_id,
+                        "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s",
+                    },
+                )
+            ]
             return
-        yield None, {}
+        yield [(None, {})]
+
+
+def _through_terminal(batch: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """The batch up to and including its first terminal event."""
+    for index, (_event_id, event) in enumerate(batch):
+        if event.get("type") in events.TERMINAL_TYPES:
+            return batch[: index + 1]
+    return batch
 
 
 def _run_row(run_id: str) -> Run | None:
@@ -98,11 +116,9 @@ async def sse_body(run_id: str, after: str | None = None) -> AsyncIterator[bytes
     """The SSE response body: a comment at once (some servers hold headers until the first
     byte), then each event with its id, keepalive comments while quiet, and the end."""
     yield b": ok\n\n"
-    async for event_id, event in follow(run_id, after):
-        if not event:
-            yield b": keepalive\n\n"
-            continue
-        yield events.sse_frame(event_id, event)
+    async for batch in follow_batches(run_id, after):
+        # One chunk per read: a client that fell behind gets its backlog in one write.
+        yield b"".join(events.sse_frame(event_id, event) if event else b": keepalive\n\n" for event_id, event in batch)
 
 
 async def wait_for_end(run_id: str) -> dict:

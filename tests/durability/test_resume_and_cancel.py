@@ -183,3 +183,33 @@ async def test_many_streams_at_once_each_get_every_event(slow_easel):
         assert events[-1][1]["type"] == "run_ended"
         text = "".join(e["content"] for _, e in events if e["type"] == "content_streaming")
         assert text == events[-1][1]["final_content"]
+
+
+async def test_a_finished_run_replays_in_one_write_not_one_per_event(slow_easel):
+    async with httpx.AsyncClient(timeout=30) as client:
+        _, thread_id, run_id = await start_stream(client, slow_easel, CHAT, k=1)
+        whole = await read_all(client, "GET", events_url(slow_easel, thread_id, run_id), headers=headers(slow_easel))
+
+    chunks = await http_chunks(slow_easel, events_url(slow_easel, thread_id, run_id))
+
+    assert len(whole) > 10
+    assert chunks[0] == b": ok\n\n"
+    assert len(chunks) == 2, f"{len(whole)} events came in {len(chunks) - 1} writes"
+    assert chunks[1].count(b"\ndata: ") == len(whole)
+
+
+async def http_chunks(easel, url: str) -> list[bytes]:
+    """The body's chunks as the server framed them (Transfer-Encoding: chunked), one per write."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", easel.port)
+    path = url.split(str(easel.port), 1)[1]
+    writer.write(
+        f"GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: {easel.api_key}\r\nconnection: close\r\n\r\n".encode()
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    chunks = []
+    while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    writer.close()
+    return chunks
