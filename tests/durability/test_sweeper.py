@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from designs import events
 from designs.models import Assistant, Message, Project, Run, Thread
-from workers.liveness import sweep_stale_runs
+from workers.liveness import beat, sweep_stale_runs
 
 
 def make_run(status: str, *, heartbeat_age: int = 0, age: int = 0) -> Run:
@@ -71,3 +71,21 @@ def test_a_worker_that_claims_a_swept_run_finds_nothing_to_do(db, settings):
     run_generation(str(run.id))
 
     assert Message.objects.filter(run=run, role="assistant").count() == 1
+
+
+def test_one_beat_refreshes_every_running_attempt_in_one_query_and_no_other(db, django_assert_num_queries):
+    running = [make_run(Run.Status.RUNNING, heartbeat_age=60) for _ in range(3)]
+    taken_over = make_run(Run.Status.RUNNING, heartbeat_age=60)
+    Run.objects.filter(id=taken_over.id).update(attempts=2)  # another worker runs attempt 2 now
+    finished = make_run(Run.Status.COMPLETED, heartbeat_age=60)
+
+    with django_assert_num_queries(1):
+        beat({str(run.id): 1 for run in [*running, taken_over, finished]})
+
+    def age(run: Run) -> float:
+        run.refresh_from_db()
+        return (timezone.now() - run.heartbeat_at).total_seconds()
+
+    assert all(age(run) < 5 for run in running)
+    assert age(taken_over) > 55, "attempt 1 of a run taken over must not keep attempt 2 looking alive"
+    assert age(finished) > 55
