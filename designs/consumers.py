@@ -58,8 +58,9 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
     async def _follow(self, stream: str, after: str | None) -> None:
         log = events.get_log()
         after = await events.resume_point(stream, after)
+        answer = events.AnswerSoFar()
         while True:
-            batch = await log.read(stream, after, wait=settings.EASEL_SSE_KEEPALIVE)
+            batch = await answer.fill(await log.read(stream, after, wait=settings.EASEL_SSE_KEEPALIVE))
             for event_id, event in batch:
                 after = event_id
                 await self.send_json({**event, "event_id": event_id})

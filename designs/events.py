@@ -435,6 +435,66 @@ def get_log() -> EventLog:
     return _log
 
 
+class AnswerSoFar:
+    """A reader's side of `content_streaming`: adds `accumulated_content`, the answer so far,
+    which the contract puts on every chunk.
+
+    The log stores each chunk's delta and where it starts in the answer (`text_at`). Stored
+    whole, every chunk carried the answer so far and a run's log grew with the square of its
+    answer: 61 MiB in Redis for the three streams of an 18,000-character answer in 2,000 chunks
+    (1.6 MiB as deltas). A reader keeps the text of each run it is following; one that joins
+    mid-answer (a resume, a feed opened during a run) reads the run's earlier chunks once.
+    """
+
+    def __init__(self) -> None:
+        # run id -> (the answer so far as this reader knows it, how many characters before it
+        # the log no longer holds: an expired run stream read through its thread's feed)
+        self._texts: dict[str, tuple[str, int]] = {}
+
+    async def fill(self, batch: list[tuple[str | None, Event]]) -> list[tuple[str | None, Event]]:
+        filled = []
+        for event_id, event in batch:
+            kind, run_id = event.get("type"), event.get("run_id", "")
+            if kind == "content_streaming" and "text_at" in event:
+                at = event["text_at"]
+                before, lost = self._texts.get(run_id, ("", 0))
+                if lost + len(before) != at:
+                    before, lost = await answer_before(run_id, at)
+                text = before + (event.get("content") or "")
+                self._texts[run_id] = (text, lost)
+                event = {key: value for key, value in event.items() if key != "text_at"}
+                event["accumulated_content"] = text
+            elif kind == "content_streaming":  # written whole, before deltas were stored alone
+                self._texts[run_id] = (event.get("accumulated_content") or "", 0)
+            elif kind == "run_restarted" or kind in TERMINAL_TYPES:
+                self._texts.pop(run_id, None)
+            filled.append((event_id, event))
+        return filled
+
+
+async def answer_before(run_id: str, at: int) -> tuple[str, int]:
+    """The text a run streamed before character `at`, as far as its log still holds it, and
+    how many characters before that text the log no longer holds (0 unless it expired)."""
+    from asgiref.sync import sync_to_async
+
+    entries = await sync_to_async(get_log().entries, thread_sensitive=False)(run_stream(run_id))
+    parts: list[str] = []
+    start = 0  # where in the answer the first chunk the log kept starts
+    for _event_id, event in entries:
+        kind = event.get("type")
+        if kind == "run_restarted":
+            parts, start = [], 0
+        elif kind == "content_streaming" and "text_at" not in event:  # written whole
+            parts, start = [event.get("accumulated_content") or ""], 0
+        elif kind == "content_streaming":
+            if event["text_at"] >= at:
+                break
+            if not parts:
+                start = event["text_at"]
+            parts.append(event.get("content") or "")
+    return "".join(parts)[: at - start], start
+
+
 async def resume_point(stream: str, after: str | None) -> str | None:
     """Where a reader asking for events after `after` starts: an id from the future (a clock
     ahead, a stream that was trimmed) means "nothing to replay, tail from now"."""

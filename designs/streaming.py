@@ -116,8 +116,10 @@ async def sse_body(run_id: str, after: str | None = None) -> AsyncIterator[bytes
     """The SSE response body: a comment at once (some servers hold headers until the first
     byte), then each event with its id, keepalive comments while quiet, and the end."""
     yield b": ok\n\n"
+    answer = events.AnswerSoFar()
     async for batch in follow_batches(run_id, after):
         # One chunk per read: a client that fell behind gets its backlog in one write.
+        batch = await answer.fill(batch)
         yield b"".join(events.sse_frame(event_id, event) if event else b": keepalive\n\n" for event_id, event in batch)
 
 

@@ -75,8 +75,11 @@ class RunContext:
     def add_text(self, delta: str) -> None:
         if not delta:
             return
+        at = len(self.text)
         self.text += delta
-        self.emit("content_streaming", content=delta, accumulated_content=self.text)
+        # The log keeps the delta and where it starts; readers add `accumulated_content`
+        # (events.AnswerSoFar), which stored on every chunk grew the log with the answer's square.
+        self.emit("content_streaming", content=delta, text_at=at)
 
     def add_usage(self, input_tokens: int, output_tokens: int) -> None:
         self.run.input_tokens += input_tokens

@@ -84,3 +84,74 @@ async def test_readers_of_many_streams_each_get_their_own_events_once(log):
 
     for name, seen in zip(names, results, strict=True):
         assert seen == [f"{name} {k}" for k in range(10)] + ["end"]
+
+
+async def test_a_run_stores_each_chunk_as_its_delta_not_the_answer_so_far(slow_celery):
+    import httpx
+
+    from tests.support.sse import read_all
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        streamed = await read_all(
+            client,
+            "POST",
+            f"{slow_celery.api_url}/threads/messages",
+            json={"content": "Tell me about yourself.", "stream": True, "llm_provider": "local"},
+            headers={"X-API-Key": slow_celery.api_key},
+        )
+    run_id = streamed[0][1]["run_id"]
+    raw = redis.Redis.from_url(slow_celery.env["REDIS_URL"], decode_responses=True)
+    try:
+        stored = {event_id: fields["e"] for event_id, fields in raw.xrange(f"easel:events:run:{run_id}")}
+    finally:
+        raw.close()
+
+    chunks = [(event_id, event) for event_id, event in streamed if event["type"] == "content_streaming"]
+    assert len(chunks) > 10 and chunks[-1][1]["accumulated_content"] == streamed[-1][1]["final_content"]
+    for event_id, event in chunks:
+        assert "accumulated_content" not in stored[event_id]
+        assert len(stored[event_id]) < len(event["content"]) + 250, "a stored chunk does not grow with the answer"
+
+
+async def test_chunks_of_a_run_whose_log_expired_carry_what_is_left_and_read_it_once(monkeypatch):
+    from designs import events
+
+    run = str(uuid.uuid4())
+    texts = [("Hel", 0), ("lo wor", 3), ("ld", 9), ("!", 11)]
+    chunks = [{"type": "content_streaming", "run_id": run, "content": c, "text_at": at} for c, at in texts]
+    for chunk in chunks[1:]:  # the run's own stream lost its first chunk
+        events.get_log().append([events.run_stream(run)], chunk)
+    feed = [(f"1-{n}", chunk) for n, chunk in enumerate(chunks)]
+    reads = []
+    real_read = events.answer_before
+
+    async def counted(run_id: str, at: int) -> tuple[str, int]:
+        reads.append(at)
+        return await real_read(run_id, at)
+
+    monkeypatch.setattr(events, "answer_before", counted)
+
+    filled = await events.AnswerSoFar().fill(feed[2:])  # a thread feed replaying from the third chunk
+
+    assert [e["accumulated_content"] for _, e in filled] == ["lo world", "lo world!"]
+    assert reads == [9], "the run's log is read once, not once per chunk"
+    assert all("text_at" not in e for _, e in filled)
+
+
+async def test_a_reader_that_saw_the_answer_start_needs_no_read_and_forgets_ended_runs(monkeypatch):
+    from designs import events
+
+    async def no_read(run_id: str, at: int) -> tuple[str, int]:
+        raise AssertionError("a reader that saw every chunk reads nothing")
+
+    monkeypatch.setattr(events, "answer_before", no_read)
+    run = str(uuid.uuid4())
+    answer = events.AnswerSoFar()
+    chunks = [("1-1", "Hel", 0), ("1-2", "lo", 3)]
+    batch = [(i, {"type": "content_streaming", "run_id": run, "content": c, "text_at": at}) for i, c, at in chunks]
+
+    filled = await answer.fill([*batch, ("1-3", {"type": "run_ended", "run_id": run})])
+
+    assert [e.get("accumulated_content") for _, e in filled] == ["Hel", "Hello", None]
+    assert batch[0][1]["text_at"] == 0, "the log's own entries (shared by readers) are not changed"
+    assert answer._texts == {}

@@ -58,6 +58,23 @@ async def test_a_client_dropped_at_event_k_resumes_at_k_plus_one_exactly_once(sl
     assert whole[-1][1]["type"] == "run_ended"
     text = "".join(e["content"] for _, e in whole if e["type"] == "content_streaming")
     assert text == whole[-1][1]["final_content"], "no chunk lost or repeated"
+    assert is_mid_answer(seen, resumed)
+    assert seen + resumed == whole, "the resumed events are whole: each chunk with the answer so far"
+    assert answers_so_far(whole) == prefixes(whole)
+
+
+def is_mid_answer(before: list, after: list) -> bool:
+    """Both sides of a resume point carry text: the resumed reader joined mid-answer."""
+    return all(any(e["type"] == "content_streaming" for _, e in side) for side in (before, after))
+
+
+def answers_so_far(events: list) -> list[str]:
+    return [e["accumulated_content"] for _, e in events if e["type"] == "content_streaming"]
+
+
+def prefixes(events: list) -> list[str]:
+    chunks = [e["content"] for _, e in events if e["type"] == "content_streaming"]
+    return ["".join(chunks[: n + 1]) for n in range(len(chunks))]
 
 
 async def test_after_query_parameter_works_like_last_event_id(slow_easel):

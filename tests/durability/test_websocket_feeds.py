@@ -85,6 +85,11 @@ async def test_a_reconnecting_feed_replays_after_its_last_event_exactly_once(slo
     assert rest[-1]["type"] == "run_ended"
     text = "".join(e["content"] for e in first_part + rest if e["type"] == "content_streaming")
     assert text == rest[-1]["final_content"]
+    chunks = [e for e in first_part + rest if e["type"] == "content_streaming"]
+    assert chunks[0] in first_part and chunks[-1] in rest, "the feed reconnected mid-answer"
+    assert [e["accumulated_content"] for e in chunks] == [
+        "".join(c["content"] for c in chunks[: n + 1]) for n in range(len(chunks))
+    ], "after the reconnect each chunk still carries the whole answer so far"
 
 
 async def test_the_project_feed_sees_every_thread_of_the_project(slow_easel):
