@@ -357,13 +357,13 @@ def _shared_cpu(before: dict[str, float], after: dict[str, float], events: int, 
     machine's cores were busy (everything on it, the path under test included)."""
     spent = {role: after[role] - before[role] for role in before}
     spent["harness"] = spent["fake"] + spent["client"]
-    per_event = {role: round(spent[role] * 1000 / events, 4) if events else None for role in spent}
-    per_event.pop("machine")
-    harness = spent["harness"]
     return {
-        "ms_per_event": per_event,
+        "ms_per_event": {
+            role: round(spent[role] * 1000 / events, 4) if events else None
+            for role in ("fake", "client", "harness", "redis")
+        },
         "machine_cores_busy": round(spent["machine"] / seconds, 2),
-        "harness_cores": round(harness / seconds, 2),
+        "harness_cores": round(spent["harness"] / seconds, 2),
     }
 
 
@@ -401,11 +401,7 @@ async def measure_all(targets: list[Target], args: argparse.Namespace, shared: S
     print("bench: phase 3, concurrency ramp", flush=True)
     ramps: dict[str, Any] = {}
     for target in targets:
-        before = cpu_seconds([redis_pid])
-        ramps[target.name] = await ramp(target, args, shared)
-        if target.name == "easel":
-            events = max(1, sum(r["events"] for r in ramps["easel"]))
-            ramps["easel_redis_cpu_ms_per_event"] = round((cpu_seconds([redis_pid]) - before) * 1000 / events, 4)
+        ramps[target.name] = await ramp(target, args, shared)  # Redis's CPU is in each rung's shared_cpu
     return {"single": single, "hold": held, "ramp": ramps}
 
 
