@@ -37,7 +37,7 @@ class Heartbeat:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _beater().discard(self.run_id)
+        _beater().discard(self.run_id, self.attempt)
 
 
 class _Beater:
@@ -62,9 +62,11 @@ class _Beater:
         with self._lock:
             self._runs[run_id] = attempt
 
-    def discard(self, run_id: str) -> None:
+    def discard(self, run_id: str, attempt: int) -> None:
+        """Stop beating for this attempt (a later attempt of the run in this process beats on)."""
         with self._lock:
-            self._runs.pop(run_id, None)
+            if self._runs.get(run_id) == attempt:
+                del self._runs[run_id]
 
     def _loop(self) -> None:
         while True:

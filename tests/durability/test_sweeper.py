@@ -89,3 +89,15 @@ def test_one_beat_refreshes_every_running_attempt_in_one_query_and_no_other(db, 
     assert all(age(run) < 5 for run in running)
     assert age(taken_over) > 55, "attempt 1 of a run taken over must not keep attempt 2 looking alive"
     assert age(finished) > 55
+
+
+def test_an_attempt_that_ends_leaves_a_later_attempt_of_the_run_beating():
+    from workers.liveness import Heartbeat, _beater
+
+    run_id = "7f0c0000-0000-0000-0000-000000000001"
+    taken_over = Heartbeat(run_id, 1).__enter__()
+    with Heartbeat(run_id, 2):  # another attempt of the run, in this same process
+        taken_over.__exit__(None, None, None)  # attempt 1 ends late
+
+        assert _beater()._runs.get(run_id) == 2, "attempt 2 still gets its heartbeat"
+    assert run_id not in _beater()._runs
