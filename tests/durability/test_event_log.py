@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 import redis
 
 from designs.events import RedisEventLog, id_key
+from tests.support.sse import read_all
 
 TTL, OPEN_TTL = 300, 3600
 
@@ -87,10 +89,6 @@ async def test_readers_of_many_streams_each_get_their_own_events_once(log):
 
 
 async def test_a_run_stores_each_chunk_as_its_delta_not_the_answer_so_far(slow_celery):
-    import httpx
-
-    from tests.support.sse import read_all
-
     async with httpx.AsyncClient(timeout=30) as client:
         streamed = await read_all(
             client,
