@@ -40,6 +40,37 @@ class Membership(models.Model):
         return f"{self.user} in {self.project} ({self.role})"
 
 
+class Invitation(models.Model):
+    """An offer to join one project with one role, made to one email address.
+
+    Nothing joins the project until the person holding the link accepts it (signed in as that
+    email, or by setting the password of an account that never had one). The link's token is
+    single-use and expires; only its SHA-256 is stored.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "email"])]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.project} ({self.role})"
+
+
 class ApiKey(models.Model):
     """A project's API key. Only a SHA-256 of the secret is stored; the secret is shown once."""
 
@@ -123,6 +154,8 @@ class Run(models.Model):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="runs")
     assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="runs")
     user_message = models.ForeignKey("Message", on_delete=models.CASCADE, related_name="+")
+    # The key that started the run (None for the dashboard): concurrency limits count per key.
+    api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     operation = models.CharField(max_length=32, choices=Operation.choices, default=Operation.CHAT)
     llm_provider = models.CharField(max_length=100, blank=True)
@@ -152,6 +185,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"]),
             models.Index(fields=["status", "heartbeat_at"]),
+            models.Index(fields=["project", "status"]),
         ]
 
     def __str__(self) -> str:
@@ -187,7 +221,10 @@ class Message(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     content = models.TextField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETED)
+    # The client's own metadata, stored as sent and never read as Easel's fields.
     metadata = models.JSONField(default=dict, blank=True)
+    # Easel's: the documents a user message carries (uploads, or the image a direct edit names).
+    attachment_ids = models.JSONField(default=list, blank=True)
     model_provider = models.CharField(max_length=100, null=True, blank=True)
     model_name = models.CharField(max_length=200, null=True, blank=True)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -202,6 +239,17 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {(self.content or '')[:40]}"
+
+    def attached_ids(self) -> list[str]:
+        """The documents this message carries, as Easel stored them. Only valid ids are
+        returned, so a hand-edited or legacy row never breaks a read of its thread."""
+        out = []
+        for item in self.attachment_ids if isinstance(self.attachment_ids, list) else []:
+            try:
+                out.append(str(uuid.UUID(str(item))))
+            except ValueError:
+                continue
+        return out
 
 
 def document_upload_to(document: Document, filename: str) -> str:

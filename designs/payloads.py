@@ -72,7 +72,7 @@ def message_payload(message: Message, base_url: str) -> dict[str, Any]:
 
 
 def _attachments(message: Message) -> list[Document]:
-    ids = (message.metadata or {}).get("attachment_ids") or []
+    ids = message.attached_ids()
     if not ids:
         return []
     return list(Document.objects.filter(project_id=message.project_id, id__in=ids))

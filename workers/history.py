@@ -56,8 +56,8 @@ def _chat_message(message: Message, run: Run) -> ChatMessage:
         )
         return ChatMessage(role="assistant", content=message.content or "", tool_calls=calls)
     images: tuple[tuple[str, bytes], ...] = ()
-    if message.id == run.user_message_id and metadata.get("attachment_ids"):
-        images = tuple(_attachment_bytes(message, metadata["attachment_ids"]))
+    if message.id == run.user_message_id and message.attached_ids():
+        images = tuple(_attachment_bytes(message, message.attached_ids()))
     return ChatMessage(role="user", content=message.content or "", images=images)
 
 

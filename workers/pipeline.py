@@ -235,6 +235,5 @@ def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -
 def _direct_image(ctx: RunContext) -> None:
     """operation=generate_image: the user's text goes straight to the image model, no LLM."""
     run = ctx.run
-    attachment_ids = (run.user_message.metadata or {}).get("attachment_ids") or []
-    parent = Document.objects.filter(project_id=run.project_id, id__in=attachment_ids).first()
+    parent = Document.objects.filter(project_id=run.project_id, id__in=run.user_message.attached_ids()).first()
     ImageTool(ctx).generate(prompt=run.user_message.content or "", parent=parent, tool_call_id="direct")

@@ -342,10 +342,10 @@ def _is_uuid(value: str) -> bool:
 
 
 def _attached_ids(thread_ids: set[Any]) -> set[str]:
-    metadata = Message.objects.filter(thread_id__in=thread_ids, metadata__has_key="attachment_ids").values_list(
-        "metadata", flat=True
+    lists = Message.objects.filter(thread_id__in=thread_ids).exclude(attachment_ids=[]).values_list(
+        "attachment_ids", flat=True
     )
-    return {str(i) for item in metadata for i in (item.get("attachment_ids") or [])}
+    return {str(i) for ids in lists for i in (ids if isinstance(ids, list) else [])}
 
 
 def storage_orphans_purge(*, grace: timedelta = ORPHAN_GRACE, now: datetime | None = None) -> int:

@@ -83,8 +83,9 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
         # An existing document to edit is attached to the turn like an upload, without a copy.
         attachments = [source, *attachments] if source is not None else attachments
         if attachments:
-            user_message.metadata = {**user_message.metadata, "attachment_ids": [str(d.id) for d in attachments]}
-            user_message.save(update_fields=["metadata"])
+            # Easel's own field, never the client's `metadata` (which is stored exactly as sent).
+            user_message.attachment_ids = [str(d.id) for d in attachments]
+            user_message.save(update_fields=["attachment_ids"])
         run = _run_create(project, thread, user_message, data, plan, base_url) if plan else None
         if run is not None:
             transaction.on_commit(lambda: _start(run))

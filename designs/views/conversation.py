@@ -132,7 +132,7 @@ def conversation(thread: Thread, base: str) -> Conversation:
             turn = Turn(
                 user=message,
                 run=runs.get(message.run_id),
-                attachments=_attachments(thread, metadata.get("attachment_ids") or [], stored, base),
+                attachments=_attachments(thread, message.attached_ids(), stored, base),
             )
             turns.append(turn)
             if message.run_id:

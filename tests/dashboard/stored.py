@@ -41,7 +41,7 @@ def turn(
         role=Message.Role.USER,
         content=prompt,
         seq=next_message_seq(thread),
-        metadata={"attachment_ids": [str(parent.id)]} if parent else {},
+        attachment_ids=[str(parent.id)] if parent else [],
     )
     run = Run.objects.create(
         project=thread.project,

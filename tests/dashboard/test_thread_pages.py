@@ -134,7 +134,7 @@ def test_refine_sends_an_edit_of_that_document(team, media_root):
     assert body["refines"]["document_id"] == str(document.id)
     run = Run.objects.get(id=body["run_id"])
     assert run.operation == "generate_image" and run.image_generation
-    assert run.user_message.metadata["attachment_ids"] == [str(document.id)]
+    assert run.user_message.attachment_ids == [str(document.id)]
 
 
 def test_composer_errors_come_back_per_field(team, media_root):

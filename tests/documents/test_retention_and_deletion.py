@@ -99,7 +99,7 @@ def test_retention_purges_only_old_thread_uploads_that_nothing_uses(
         thread=thread,
         role="user",
         content="this too",
-        metadata={"attachment_ids": [str(listed.id)]},
+        attachment_ids=[str(listed.id)],
     )
     generated = make(thread, 7, days_old=40, operation="generate")
     brand = Assistant.objects.create(project=alpha.project, name="brand")
