@@ -1,8 +1,9 @@
 """Who is on a websocket: an API client (X-API-Key header) or a signed-in browser (session).
 
-Origin is checked for every connection that sends one (browsers always do): only this
-service's own hosts may open a feed with a session cookie, so another site cannot ride a
-signed-in user's cookie. Anyone else is refused before the websocket is accepted.
+Origin is checked for every connection that sends one (browsers always do), by the rule of
+Django's CSRF check: only this service's own origin or a trusted one may open a feed with a
+session cookie, so another site (another port or scheme of the same host included) cannot ride
+a signed-in user's cookie. Anyone else is refused before the websocket is accepted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from urllib.parse import urlsplit
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 from rest_framework import exceptions as drf_exceptions
 
 from designs.auth import authenticate_key
@@ -26,12 +28,48 @@ def _header(scope: dict, name: bytes) -> str | None:
     return None
 
 
-def origin_allowed(origin: str | None) -> bool:
+def origin_allowed(scope: dict, origin: str | None) -> bool:
+    """The Origin rule of Django's CSRF check (`CsrfViewMiddleware._origin_verified`), for sockets.
+
+    An Origin is good when it is exactly this request's own origin (scheme, host and port, the
+    host in ALLOWED_HOSTS) or one of CSRF_TRUSTED_ORIGINS (with their `*.` subdomain patterns).
+    A host name alone is not enough: a page on another port or scheme of the same host is
+    another site. `null` (sandboxed frames, file pages) is never good. No Origin at all is not a
+    browser, so there is no ambient cookie to ride and the key or session is what counts.
+    """
     if origin is None:
-        return True  # not a browser
-    host = urlsplit(origin).hostname or ""
-    trusted = {urlsplit(o).hostname for o in settings.CSRF_TRUSTED_ORIGINS}
-    return host in trusted or validate_host(host, settings.ALLOWED_HOSTS)
+        return True
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    host = _header(scope, b"host") or ""
+    own = f"{'https' if _is_secure(scope) else 'http'}://{host}"
+    if origin == own and validate_host(split_domain_port(host)[0], settings.ALLOWED_HOSTS):
+        return True
+    return any(
+        trusted.scheme == parts.scheme and is_same_domain(parts.netloc, trusted.netloc.lstrip("*"))
+        for trusted in map(urlsplit, settings.CSRF_TRUSTED_ORIGINS)
+        if "*" in trusted.netloc
+    )
+
+
+def _is_secure(scope: dict) -> bool:
+    """wss, or plain ws behind a TLS proxy that says so in SECURE_PROXY_SSL_HEADER (as Django trusts it)."""
+    if scope.get("scheme") in ("wss", "https"):
+        return True
+    proxy = settings.SECURE_PROXY_SSL_HEADER
+    if not proxy:
+        return False
+    header, secure_value = proxy
+    name = header.removeprefix("HTTP_").replace("_", "-").lower().encode()
+    value = _header(scope, name)
+    return value is not None and value.split(",", 1)[0].strip() == secure_value
 
 
 @database_sync_to_async
@@ -53,7 +91,7 @@ class _ApiKeyMiddleware:
             "easel_project_id": await _caller_project_id(raw_key) if raw_key else None,
             "easel_key_sent": bool(raw_key),
         }
-        if not origin_allowed(_header(scope, b"origin")):
+        if not origin_allowed(scope, _header(scope, b"origin")):
             return await _refuse(receive, send)
         return await self.app(scope, receive, send)
 
