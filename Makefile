@@ -20,9 +20,9 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
+# var/ is private to this account (the secret key, the SQLite file, every image): 0700 and 0600.
 var/secret_key:
-	@mkdir -p var
-	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+	@umask 077 && mkdir -p var && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 # run: the embedded topology. SQLite under var/, images under var/media, generation in the
 # web process, and the local engines standing in for any provider without a key.

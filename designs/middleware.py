@@ -1,4 +1,4 @@
-"""Refuse oversized API bodies before anything reads them.
+"""Request-wide rules: refuse oversized API bodies before anything reads them; a CSP on every answer.
 
 Sync and async capable, so an async view stays async under ASGI (a sync-only middleware
 would push every request through a thread).
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
+from csp.utils import build_policy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import sync_and_async_middleware
@@ -41,5 +42,33 @@ def api_request_limit(get_response: Callable[[HttpRequest], Any]) -> Callable[[H
 
         def middleware(request: HttpRequest) -> HttpResponse:
             return _refusal(request) or get_response(request)
+
+    return middleware
+
+
+@sync_and_async_middleware
+def content_security_policy(get_response: Callable[[HttpRequest], Any]) -> Callable[[HttpRequest], Any]:
+    """The Content-Security-Policy of settings.CONTENT_SECURITY_POLICY on every response.
+
+    django-csp's own middleware is a MiddlewareMixin, which under ASGI runs its hooks in a
+    thread (two hops per request, SSE streams included); the header needs none of that.
+    """
+
+    def add_header(response: HttpResponse) -> HttpResponse:
+        if "Content-Security-Policy" not in response:
+            policy = build_policy()
+            if policy:
+                response["Content-Security-Policy"] = policy
+        return response
+
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return add_header(await get_response(request))
+
+    else:
+
+        def middleware(request: HttpRequest) -> HttpResponse:
+            return add_header(get_response(request))
 
     return middleware

@@ -18,6 +18,25 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 VAR_DIR = Path(env("EASEL_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _keep_private(var_dir: Path) -> None:
+    """var/ holds the secret key, the SQLite database and (embedded) every image: only this
+    account may read them. Files this process creates are 0600 (umask), and what an older
+    install left readable is tightened at start-up."""
+    import os
+    import stat
+
+    os.umask(os.umask(0) | 0o077)
+    if not var_dir.is_dir() or var_dir.stat().st_uid != os.getuid():
+        return
+    var_dir.chmod(0o700)
+    for path in [var_dir / "secret_key", var_dir / "demo_api_key", *var_dir.glob("*.sqlite3*")]:
+        if path.is_file() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+
+
+_keep_private(VAR_DIR)
 # `make run` writes var/secret_key once, so a development install needs no configuration.
 _secret_file = VAR_DIR / "secret_key"
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or (_secret_file.read_text().strip() if _secret_file.exists() else "")
@@ -40,10 +59,14 @@ INSTALLED_APPS = [
     "channels",
     "designs",
     "workers",
+    # Sign-in lockout (django-axes): failed attempts are rows in the database, so every web
+    # process sees the same count.
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "designs.middleware.content_security_policy",
     # Static files straight from the ASGI app, before anything touches the session or the DB.
     "servestatic.middleware.ServeStaticMiddleware",
     "designs.middleware.api_request_limit",
@@ -53,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -105,8 +129,52 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Behind TLS ------------------------------------------------------------------------------
+# Off by default so `make run` works on plain http://127.0.0.1. A deployment behind HTTPS turns
+# on EASEL_SECURE_COOKIES (session and CSRF cookies sent over HTTPS only), EASEL_HSTS_SECONDS
+# (browsers refuse plain HTTP for that long: start small), and, when a proxy ends TLS,
+# EASEL_PROXY_SSL_HEADER=1 (trust its X-Forwarded-Proto: https; only behind a proxy that always
+# sets or strips that header). EASEL_SSL_REDIRECT sends plain-HTTP requests to HTTPS.
+EASEL_SECURE_COOKIES = env.bool("EASEL_SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = EASEL_SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env.int("EASEL_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("EASEL_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("EASEL_PROXY_SSL_HEADER", default=False) else None
+)
+SECURE_SSL_REDIRECT = env.bool("EASEL_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- Sign-in protection (django-axes) -------------------------------------------------------
+# After EASEL_LOGIN_FAILURE_LIMIT failed sign-ins for one account, or from one address, that
+# account or address is refused (429, a page saying when to try again) for
+# EASEL_LOGIN_COOLOFF_MINUTES after its last failure; a success resets its count. The dashboard's
+# sign-in, /admin/login/ and invitation links all count. Behind a reverse proxy, run the web
+# process with FORWARDED_ALLOW_IPS set to the proxy's address so the client's address is the
+# real one (uvicorn reads X-Forwarded-For only from there); otherwise every client looks alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("EASEL_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("EASEL_LOGIN_COOLOFF_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per account and per address
+AXES_USERNAME_CALLABLE = "designs.signin.typed_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "designs.signin.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -181,6 +249,40 @@ if AWS_STORAGE_BUCKET_NAME:
 
 # --- Request limits -------------------------------------------------------------------------
 EASEL_MAX_REQUEST_BYTES = env.int("EASEL_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+# Every response says: scripts, styles, fonts and connections from this origin only (the
+# dashboard has no inline script or style), images also from the bucket a media URL redirects
+# to, no framing, no plugins. django-csp builds the header from this dict (csp.utils.build_policy);
+# designs.middleware sets it without a thread hop per request. EASEL_CSP_IMG_SRC adds origins.
+def _bucket_origins() -> list[str]:
+    from urllib.parse import urlsplit
+
+    if not AWS_STORAGE_BUCKET_NAME:
+        return []
+    endpoint = env("AWS_S3_ENDPOINT_URL", default="")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://*.{parts.netloc}"]
+    origins = ["https://*.amazonaws.com"]
+    return origins + ([f"https://{_custom_domain}"] if _custom_domain else [])
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_bucket_origins(), *env.list("EASEL_CSP_IMG_SRC", default=[])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 EASEL_MAX_UPLOAD_BYTES = env.int("EASEL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 EASEL_MAX_IMAGE_PIXELS = env.int("EASEL_MAX_IMAGE_PIXELS", default=40_000_000)
 EASEL_THUMBNAIL_SIZE = env.int("EASEL_THUMBNAIL_SIZE", default=256)
@@ -189,6 +291,9 @@ EASEL_THUMBNAIL_SIZE = env.int("EASEL_THUMBNAIL_SIZE", default=256)
 EASEL_UPLOAD_RETENTION_DAYS = env.int("EASEL_UPLOAD_RETENTION_DAYS", default=0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("EASEL_MAX_FORM_BYTES", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Stored images are private to the service's account, like the rest of var/ (Django's default is 0644).
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Redis, Celery, Channels ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from designs.auth import new_key_material
+from designs.auth import hash_key, new_key_material
 from designs.models import ApiKey, Project
 from designs.services.documents import project_files_delete
 
@@ -25,6 +25,23 @@ def api_key_create(*, project: Project, name: str = "", created_by=None) -> tupl
 def api_key_revoke(*, key: ApiKey) -> None:
     """Idempotent: a revoked key stays revoked with its first revocation time."""
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def api_key_reuse_or_create(*, project: Project, name: str, known_secret: str | None) -> tuple[ApiKey, str, bool]:
+    """The key `known_secret` names if it is still an active key of the project with that name;
+    otherwise a new one, revoking the project's other active keys of that name (their secrets
+    were kept nowhere). Returns (key, secret, created). For `make run`'s demo key, so restarts
+    reuse one key instead of minting another valid one each time."""
+    if known_secret:
+        key = ApiKey.objects.filter(
+            project=project, name=name, hashed_key=hash_key(known_secret.strip()), revoked_at__isnull=True
+        ).first()
+        if key is not None:
+            return key, known_secret.strip(), False
+    ApiKey.objects.filter(project=project, name=name, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key, secret = api_key_create(project=project, name=name)
+    return key, secret, True
 
 
 @transaction.atomic
