@@ -32,18 +32,22 @@ class StreamingASGIHandler(ASGIHandler):
         await super().__call__(scope, receive, send)
 
 
-class DropQueryString(logging.Filter):
-    """Access log lines name the path, never the query: media URLs carry their signature there
-    (`?expires=&sig=`), and a log is read by more people than the links were meant for."""
+class RedactSecrets(logging.Filter):
+    """Access log lines name the path, never the query, and never an invitation's token: media
+    URLs carry their signature in the query (`?expires=&sig=`) and invitation links their secret
+    in the path, and a log is read by more people than the links were meant for."""
+
+    TOKEN_PATH = re.compile(r"^(/accounts/invitations/)[^/]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = self.TOKEN_PATH.sub(r"\1…", args[2].split("?", 1)[0])
+            record.args = (*args[:2], path, *args[3:])
         return True
 
 
-logging.getLogger("uvicorn.access").addFilter(DropQueryString())
+logging.getLogger("uvicorn.access").addFilter(RedactSecrets())
 
 # Initialise Django before importing anything that touches models.
 django.setup(set_prefix=False)

@@ -169,7 +169,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("EASEL_LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = env.float("EASEL_LOGIN_COOLOFF_MINUTES", default=15.0) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per account and per address
+AXES_LOCKOUT_PARAMETERS = "designs.signin.lockout_parameters"  # per account, and per address
 AXES_USERNAME_CALLABLE = "designs.signin.typed_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "designs.signin.locked_out"
@@ -192,6 +192,8 @@ SERVESTATIC_USE_FINDERS = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "login"
+# Days an invitation link works; after that the project's admin issues a new one (Members page).
+EASEL_INVITATION_TTL_DAYS = env.int("EASEL_INVITATION_TTL_DAYS", default=7)
 
 MEDIA_ROOT = Path(env("EASEL_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {

@@ -4,28 +4,23 @@ from django.urls import include, path
 
 from designs.api.health import healthz
 from designs.forms import SignInForm
+from designs.views import invitations
 
 urlpatterns = [
     path("api/", include("designs.urls")),
     path("healthz", healthz),
     path("admin/", admin.site.urls),
-    # The dashboard: Django's sign-in, and set-password links for invited members (Django's
-    # password-reset confirm view: the token is single-use and expires).
+    # The dashboard: Django's sign-in, and the page an invitation link opens (the invitee joins
+    # there: signed in, or by choosing a first password; designs.services.invitations).
     path(
         "accounts/login",
         auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/set-password/<uidb64>/<token>",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="registration/set_password.html",
-            post_reset_login=True,
-            success_url="/",
-        ),
-        name="password_set",
-    ),
+    path("accounts/invitations/<str:token>", invitations.invitation, name="invitation"),
+    path("accounts/invitations/<str:token>/join", invitations.invitation_join, name="invitation_join"),
+    path("accounts/invitations/<str:token>/password", invitations.invitation_password, name="invitation_password"),
     path("", include("designs.views.urls")),
 ]
 

@@ -1,7 +1,8 @@
-"""Who is in a project and with which role: invitations, role changes, removals, owners.
+"""Who is in a project and with which role: role changes, removals, owners.
 
 The rules live here, not in the views: owners and admins manage the team; only an owner may
-make or unmake an owner; a project always keeps at least one owner.
+make or unmake an owner; a project always keeps at least one owner. How people join a project
+(invitations, accepted by the invitee) is designs.services.invitations.
 """
 
 from __future__ import annotations
@@ -11,11 +12,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from designs.models import Membership, Project
 from designs.services.projects import project_get_or_create
@@ -44,20 +42,6 @@ def assignable_roles(actor_role: str) -> list[str]:
     return []
 
 
-@dataclass(frozen=True)
-class Invitation:
-    membership: Membership
-    created_user: bool
-    # uidb64 and token of a one-time set-password link, for a user who cannot sign in yet.
-    set_password: tuple[str, str] | None
-
-
-def set_password_token(user: AbstractBaseUser) -> tuple[str, str]:
-    """uidb64 and token for Django's password-reset confirm view. Used once: the token hashes
-    the password, so setting one invalidates it; it also expires (PASSWORD_RESET_TIMEOUT)."""
-    return urlsafe_base64_encode(force_bytes(user.pk)), default_token_generator.make_token(user)
-
-
 def user_for_email(email: str) -> AbstractBaseUser | None:
     User = get_user_model()  # noqa: N806 - a class
     return (
@@ -67,33 +51,8 @@ def user_for_email(email: str) -> AbstractBaseUser | None:
 
 
 @transaction.atomic
-def member_invite(*, project: Project, email: str, role: str, actor: Membership) -> Invitation:
-    """Add the person with this email to the project, creating their account if needed.
-
-    A new account gets an unusable password and a one-time link to set one (Easel sends no
-    email; the inviter passes the link on). Raises PermissionDenied, or ValidationError naming
-    the field at fault.
-    """
-    _check_manager(actor, project)
-    if role not in assignable_roles(actor.role):
-        raise ValidationError({"role": f"An {actor.role} cannot give the role {role}."})
-    email = get_user_model().objects.normalize_email(email.strip())
-    user = user_for_email(email)
-    created = user is None
-    if created:
-        user = get_user_model().objects.create_user(username=email, email=email)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    if Membership.objects.filter(project=project, user=user).exists():
-        raise ValidationError({"email": f"{email} is already a member of {project.name}."})
-    membership = Membership.objects.create(project=project, user=user, role=role)
-    link = set_password_token(user) if not user.has_usable_password() else None
-    return Invitation(membership, created, link)
-
-
-@transaction.atomic
 def member_set_role(*, membership: Membership, role: str, actor: Membership) -> Membership:
-    _check_manager(actor, membership.project)
+    check_manager(actor, membership.project)
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role}."})
     touches_owner = Role.OWNER in (membership.role, role)
@@ -109,7 +68,7 @@ def member_set_role(*, membership: Membership, role: str, actor: Membership) -> 
 @transaction.atomic
 def member_remove(*, membership: Membership, actor: Membership) -> None:
     """Remove someone from the project (their account stays; their threads and images too)."""
-    _check_manager(actor, membership.project)
+    check_manager(actor, membership.project)
     if membership.role == Role.OWNER:
         if actor.role != Role.OWNER:
             raise PermissionDenied("Only an owner can remove an owner.")
@@ -117,7 +76,8 @@ def member_remove(*, membership: Membership, actor: Membership) -> None:
     membership.delete()
 
 
-def _check_manager(actor: Membership, project: Project) -> None:
+def check_manager(actor: Membership, project: Project) -> None:
+    """Raise PermissionDenied unless `actor` is an owner or admin of `project`."""
     if actor.project_id != project.id or not can_manage(actor.role):
         raise PermissionDenied("Only owners and admins manage members.")
 

@@ -1,12 +1,14 @@
-"""The team pages: members (invite, change role, remove) and API keys (create, revoke).
+"""The team pages: members (invite, change role, remove; pending invitations: revoke, renew)
+and API keys (create, revoke).
 
-Everyone in the project can see both lists; only owners and admins can change them. A secret
-(a new key, a set-password link) is kept in the session for exactly one page view after the
+Everyone in the project can see the lists; only owners and admins can change them. A secret
+(a new key, an invitation link) is kept in the session for exactly one page view after the
 redirect, so a reload never shows it again and never repeats the action.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from django.contrib import messages
@@ -14,17 +16,19 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from designs.forms import ApiKeyForm, InviteForm, RoleForm
-from designs.models import ApiKey, Membership
-from designs.services.members import (
-    assignable_roles,
-    member_invite,
-    member_remove,
-    member_set_role,
-    set_password_token,
+from designs.models import ApiKey, Invitation, Membership
+from designs.services.invitations import (
+    Issued,
+    invitation_create,
+    invitation_reissue,
+    invitation_revoke,
+    invitations_pending,
 )
+from designs.services.members import assignable_roles, member_remove, member_set_role
 from designs.services.projects import api_key_create, api_key_revoke
 from designs.views.access import Member, project_page, render_page
 
@@ -69,17 +73,43 @@ def _members_page(
         }
         for m in memberships
     ]
+    now = timezone.now()
+    pending = [
+        {"invitation": i, "expired": i.expires_at <= now, "editable": member.can_manage and i.role in roles}
+        for i in invitations_pending(project=member.project)
+    ]
     return render_page(
         request,
         member,
         "dashboard/members.html",
         {
             "rows": rows,
+            "pending": pending,
             "roles": [(value, label) for value, label in Membership.Role.choices if value in roles],
             "invite": invite or InviteForm(roles=roles),
-            "invited": _take_once(request, "invite"),
+            "invited": _invited(request),
         },
         section="members",
+    )
+
+
+def _invited(request: HttpRequest) -> dict | None:
+    shown = _take_once(request, "invite")
+    if shown:
+        shown["expires_at"] = datetime.fromisoformat(shown["expires"])
+    return shown
+
+
+def _show_link(request: HttpRequest, issued: Issued, *, renewed: bool) -> None:
+    invitation = issued.invitation
+    _show_once(
+        request,
+        "invite",
+        email=invitation.email,
+        role=invitation.get_role_display(),
+        link=request.build_absolute_uri(reverse("invitation", args=[issued.token])),
+        expires=invitation.expires_at.isoformat(),
+        renewed="1" if renewed else "",
     )
 
 
@@ -96,7 +126,7 @@ def member_add(request: HttpRequest, member: Member) -> HttpResponse:
     form = InviteForm(request.POST, roles=assignable_roles(member.role))
     if form.is_valid():
         try:
-            invitation = member_invite(
+            issued = invitation_create(
                 project=member.project,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -105,19 +135,8 @@ def member_add(request: HttpRequest, member: Member) -> HttpResponse:
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
-            user = invitation.membership.user
-            link = ""
-            if invitation.set_password:
-                uidb64, token = invitation.set_password
-                link = request.build_absolute_uri(reverse("password_set", args=[uidb64, token]))
-            _show_once(
-                request,
-                "invite",
-                email=user.email or user.get_username(),
-                link=link,
-                role=invitation.membership.get_role_display(),
-                created="1" if invitation.created_user else "",
-            )
+            # The same answer whether or not the address has an account: nothing here looks.
+            _show_link(request, issued, renewed=False)
             return redirect("dashboard:members", member.project.id)
     return _members_page(request, member, invite=form)
 
@@ -161,27 +180,34 @@ def member_delete(request: HttpRequest, member: Member, membership_id: int) -> H
     return redirect("dashboard:members", member.project.id)
 
 
+def _pending_invitation(member: Member, invitation_id: UUID) -> Invitation:
+    # Another project's invitation, or one already used or revoked, is not there: 404.
+    return get_object_or_404(
+        Invitation.objects.select_related("project"),
+        project=member.project,
+        id=invitation_id,
+        accepted_at=None,
+        revoked_at=None,
+    )
+
+
 @require_POST
 @project_page
-def member_link(request: HttpRequest, member: Member, membership_id: int) -> HttpResponse:
-    """A fresh set-password link for a member who has never set a password (the first expired)."""
+def invite_revoke(request: HttpRequest, member: Member, invitation_id: UUID) -> HttpResponse:
     member.require_manager()
-    target = get_object_or_404(Membership.objects.select_related("user"), project=member.project, id=membership_id)
-    if target.user.has_usable_password():
-        return _members_page(
-            request,
-            member,
-            problems={target.id: [f"{target.user.get_username()} already has a password; they can sign in."]},
-        )
-    link = request.build_absolute_uri(reverse("password_set", args=set_password_token(target.user)))
-    _show_once(
-        request,
-        "invite",
-        email=target.user.email or target.user.get_username(),
-        link=link,
-        role=target.get_role_display(),
-        created="",
-    )
+    invitation = _pending_invitation(member, invitation_id)
+    invitation_revoke(invitation=invitation, actor=member.membership)
+    messages.success(request, f"The invitation for {invitation.email} is revoked: its link no longer works.")
+    return redirect("dashboard:members", member.project.id)
+
+
+@require_POST
+@project_page
+def invite_renew(request: HttpRequest, member: Member, invitation_id: UUID) -> HttpResponse:
+    """A new link for a pending invitation (the old one stops working): lost, or expired."""
+    member.require_manager()
+    issued = invitation_reissue(invitation=_pending_invitation(member, invitation_id), actor=member.membership)
+    _show_link(request, issued, renewed=True)
     return redirect("dashboard:members", member.project.id)
 
 

@@ -21,7 +21,14 @@ urlpatterns = [
     path("projects/<uuid:project_id>/members/invite", team.member_add, name="member_add"),
     path("projects/<uuid:project_id>/members/<int:membership_id>/role", team.member_role, name="member_role"),
     path("projects/<uuid:project_id>/members/<int:membership_id>/remove", team.member_delete, name="member_remove"),
-    path("projects/<uuid:project_id>/members/<int:membership_id>/link", team.member_link, name="member_link"),
+    path(
+        "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/revoke",
+        team.invite_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/renew", team.invite_renew, name="invitation_renew"
+    ),
     path("projects/<uuid:project_id>/keys", team.keys, name="keys"),
     path("projects/<uuid:project_id>/keys/new", team.key_create, name="key_create"),
     path("projects/<uuid:project_id>/keys/<uuid:key_id>/revoke", team.key_revoke, name="key_revoke"),

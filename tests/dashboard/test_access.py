@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from designs.models import ApiKey, Membership
+from designs.models import ApiKey, Invitation, Membership
+from designs.services.invitations import invitation_create
 from designs.services.projects import api_key_create
 from tests.dashboard.stored import new_thread, turn
 
@@ -88,13 +89,17 @@ def test_members_and_reviewers_see_the_team_pages_but_cannot_change_them(team, w
     assert b"Only owners and admins can create or revoke keys" in keys_page.content
     assert b"Create key" not in keys_page.content
     assert b"Invite" not in client.get(team.url("members")).content
+    invitation = invitation_create(
+        project=team.project, email="later@example.com", role="member", actor=owner_membership
+    ).invitation
     forbidden = [
         ("keys/new", {"name": "mine"}),
         (f"keys/{key.id}/revoke", {}),
         ("members/invite", {"email": "new@example.com", "role": "member"}),
         (f"members/{owner_membership.id}/role", {f"m{owner_membership.id}-role": "member"}),
         (f"members/{owner_membership.id}/remove", {}),
-        (f"members/{owner_membership.id}/link", {}),
+        (f"invitations/{invitation.id}/revoke", {}),
+        (f"invitations/{invitation.id}/renew", {}),
     ]
     for page, data in forbidden:
         response = client.post(team.url(page), data)
@@ -104,6 +109,7 @@ def test_members_and_reviewers_see_the_team_pages_but_cannot_change_them(team, w
     assert ApiKey.objects.get(pk=key.pk).revoked_at is None
     assert Membership.objects.get(pk=owner_membership.pk).role == "owner"
     assert not Membership.objects.filter(user__email="new@example.com").exists()
+    assert list(Invitation.objects.values_list("email", "revoked_at")) == [("later@example.com", None)]
 
 
 def test_reviewers_follow_threads_but_cannot_start_generations(team):

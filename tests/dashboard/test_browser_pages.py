@@ -1,5 +1,6 @@
 """The rest of the dashboard in Chromium: signing in, refining an image and following its
-lineage, the gallery, API keys, inviting a member, strangers, and the keyboard."""
+lineage, the gallery, API keys, invitations (a new person, an existing account, revoked links),
+strangers, and the keyboard."""
 
 from __future__ import annotations
 
@@ -134,32 +135,91 @@ def test_api_keys_are_shown_once_and_revoking_one_locks_it_out(tab):
     assert httpx.get(api, headers={"X-API-Key": secret}).status_code == 401
 
 
-def test_an_invited_member_sets_a_password_and_lands_in_the_project(tab, second_tab):
+def _invite(tab: Tab, email: str, role: str) -> str:
+    """Invite `email` from the Members page (the tab is signed in as an owner); the link shown once."""
+    page = tab.page
+    tab.go(f"/projects/{tab.studio.project_id}/members")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Role", exact=True).select_option(role)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Invitation for {email} as {role}")).to_be_visible()
+    return page.get_by_role("textbox", name="Invitation link").input_value()
+
+
+def test_a_new_person_chooses_a_password_through_the_invitation_and_lands_in_the_project(tab, second_tab):
     page = tab.page
     tab.sign_in()
     tab.nav("Members")
     page.get_by_label("Email address").fill("not an email")
-    page.get_by_role("button", name="Invite").click()
+    page.get_by_role("button", name="Invite", exact=True).click()
     expect(page.locator("#email-errors")).to_have_text("Enter a valid email address.")
-    page.get_by_label("Email address").fill("painter@example.com")
-    page.get_by_label("Role", exact=True).select_option("member")
-    page.get_by_role("button", name="Invite").click()
-    link = page.get_by_label("Set-password link").input_value()
-    expect(page.locator("tr", has_text="painter@example.com")).to_contain_text("invited")
+    link = _invite(tab, "painter@example.com", "member")
+    assert re.fullmatch(rf"{tab.studio.base_url}/accounts/invitations/[A-Za-z0-9_-]{{43}}", link)
+    pending = page.locator('tr[data-invitation="painter@example.com"]')
+    expect(pending).to_contain_text("Member")
+    expect(pending).to_contain_text(OWNER)
+    expect(pending).to_contain_text(re.compile(r"in 6\sdays"))
     tab.screenshot("members")
 
     invited = second_tab.page
     invited.goto(link)
-    second_tab.screenshot("set-password")
+    expect(invited.get_by_role("heading", name="Join alpha")).to_be_visible()
+    second_tab.screenshot("invitation-password")
     invited.get_by_label("New password", exact=True).fill("painter's own password")
     invited.get_by_label("New password confirmation").fill("painter's own password")
-    invited.get_by_role("button", name="Set password and sign in").click()
+    invited.get_by_role("button", name="Set password and join").click()
     expect(invited).to_have_url(re.compile(f"/projects/{tab.studio.project_id}/threads$"))
+    expect(invited.get_by_role("status")).to_contain_text("You joined alpha as member")
     expect(invited.locator(".who")).to_contain_text("painter@example.com")
     expect(invited.locator(".who")).to_contain_text("Member")
     invited.locator("nav.tabs").get_by_role("link", name="API keys").click()
     expect(invited.get_by_text("Only owners and admins can create or revoke keys.")).to_be_visible()
     expect(invited.get_by_role("button", name="Create key")).to_have_count(0)
+
+    page.reload()
+    expect(page.locator('tr[data-member="painter@example.com"]')).to_be_visible()
+    expect(page.locator('tr[data-invitation="painter@example.com"]')).to_have_count(0)
+    second_tab.allow_console("status of 410")
+    response = invited.goto(link)  # used once
+    assert response.status == 410
+    expect(invited.get_by_role("heading", name="This invitation link does not work")).to_be_visible()
+    second_tab.screenshot("invitation-unusable")
+
+
+def test_someone_with_an_account_signs_in_to_accept_and_a_revoked_link_stops(tab, second_tab):
+    tab.studio.add_user("guest@example.com", "Guests", "the guest's own password")
+    page = tab.page
+    tab.sign_in()
+    link = _invite(tab, "guest@example.com", "reviewer")
+    page.goto(link)  # the owner, signed in as themself, cannot use it
+    expect(page.get_by_role("alert")).to_contain_text(f"You are signed in as {OWNER}, not as guest@example.com")
+    tab.screenshot("invitation-other-account")
+
+    guest = second_tab.page
+    guest.goto(link)
+    expect(guest.get_by_label("New password", exact=True)).to_have_count(0)
+    second_tab.screenshot("invitation-sign-in")
+    guest.get_by_role("link", name="Sign in to accept").click()
+    guest.get_by_label("Email or username").fill("guest@example.com")
+    guest.get_by_label("Password").fill("the guest's own password")
+    guest.get_by_role("button", name="Sign in").click()
+    expect(guest).to_have_url(link)
+    second_tab.screenshot("invitation-join")
+    guest.get_by_role("button", name="Join alpha as reviewer").click()
+    expect(guest).to_have_url(re.compile(f"/projects/{tab.studio.project_id}/threads$"))
+    expect(guest.locator(".who")).to_contain_text("Reviewer")
+
+    revoked = _invite(tab, "gone@example.com", "member")
+    row = page.locator('tr[data-invitation="gone@example.com"]')
+    row.get_by_role("button", name=re.compile("New link")).click()
+    renewed = page.get_by_role("textbox", name="Invitation link").input_value()
+    assert renewed != revoked
+    page.locator('tr[data-invitation="gone@example.com"]').get_by_role("button", name=re.compile("Revoke")).click()
+    expect(page.get_by_role("status")).to_contain_text("The invitation for gone@example.com is revoked")
+    expect(page.locator('tr[data-invitation="gone@example.com"]')).to_have_count(0)
+    second_tab.allow_console("status of 410")
+    for dead in (revoked, renewed):
+        assert guest.goto(dead).status == 410
 
 
 def test_a_stranger_gets_404_pages_and_no_feed(tab, second_tab):

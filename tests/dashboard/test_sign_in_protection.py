@@ -111,3 +111,30 @@ def test_a_password_like_the_account_is_refused_and_a_long_unusual_one_is_not(dj
     with pytest.raises(ValidationError):
         password_validation.validate_password("maria.gonzalez", user)
     assert password_validation.validate_password("correct horse battery staple", user) is None
+
+
+def _invitation_link(team) -> str:
+    from designs.models import Membership
+    from designs.services.invitations import invitation_create
+
+    owner = Membership.objects.get(project=team.project, user=team.owner)
+    issued = invitation_create(project=team.project, email="new@example.com", role="member", actor=owner)
+    return f"/accounts/invitations/{issued.token}"
+
+
+def test_guessing_invitation_tokens_pauses_that_address_and_only_that_address(team, limit):
+    link = _invitation_link(team)
+    guesses = [Client().get(f"/accounts/invitations/made-up-{n}", REMOTE_ADDR="10.5.5.5") for n in range(limit)]
+    assert [g.status_code for g in guesses] == [404] * (limit - 1) + [429]
+    assert Client().get(link, REMOTE_ADDR="10.5.5.5").status_code == 429
+    assert _sign_in(Client(), "owner@example.com", PASSWORD, address="10.5.5.5").status_code == 429
+    # The real link still works for everyone else: guesses name no account, so they lock no account.
+    page = Client().get(link, REMOTE_ADDR="10.5.5.6")
+    assert page.status_code == 200 and b"new@example.com" in page.content
+
+
+def test_guesses_spread_over_many_addresses_lock_no_link(team, limit):
+    link = _invitation_link(team)
+    for n in range(limit * 3):
+        Client().get(f"/accounts/invitations/made-up-{n}", REMOTE_ADDR=f"10.6.{n // 250}.{n % 250}")
+    assert Client().get(link, REMOTE_ADDR="10.7.0.1").status_code == 200

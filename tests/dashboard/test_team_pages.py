@@ -1,14 +1,17 @@
-"""Members and API keys: what owners and admins can change, the one-time secrets, field errors."""
+"""Members, pending invitations and API keys: what owners and admins can change, the one-time
+secrets, field errors. (Accepting an invitation: test_invitations.py.)"""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from designs.auth import authenticate_key
-from designs.models import ApiKey, Membership
+from designs.models import ApiKey, Invitation, Membership
 
 
 def _secret(html: bytes) -> str:
@@ -48,43 +51,6 @@ def test_a_too_long_key_name_is_a_field_error(team):
     assert not ApiKey.objects.exists()
 
 
-def test_inviting_a_new_person_creates_them_with_a_one_time_set_password_link(team, client):
-    owner = team.client("owner")
-    assert (
-        owner.post(team.url("members/invite"), {"email": "New.Person@Example.com", "role": "member"}).status_code == 302
-    )
-    page = owner.get(team.url("members")).content.decode()
-    link = re.search(r'value="(http://testserver/accounts/set-password/[^"]+)"', page).group(1)
-    assert "works once" in page
-    assert link not in owner.get(team.url("members")).content.decode()
-    user = get_user_model().objects.get(email="New.Person@example.com")
-    assert not user.has_usable_password()
-    assert Membership.objects.get(user=user, project=team.project).role == "member"
-
-    path = link.removeprefix("http://testserver")
-    form = client.get(path, follow=True)
-    assert b"Set your password" in form.content
-    done = client.post(
-        form.redirect_chain[-1][0], {"new_password1": "a fine long password", "new_password2": "a fine long password"}
-    )
-    assert done.status_code == 302 and done["Location"] == "/"
-    assert client.get("/")["Location"] == team.url("threads")  # signed in, in the project
-    client.logout()
-    assert b"no longer works" in client.get(path, follow=True).content  # used once, gone
-    signed_in = client.post(
-        "/accounts/login", {"username": "new.person@EXAMPLE.com", "password": "a fine long password"}
-    )
-    assert signed_in.status_code == 302  # the email, typed in any case, signs in too
-
-
-def test_inviting_someone_with_an_account_adds_them_without_a_link(team):
-    response = team.client("admin").post(
-        team.url("members/invite"), {"email": "stranger@example.com", "role": "reviewer"}, follow=True
-    )
-    assert b"They already have an account and can sign in now" in response.content
-    assert Membership.objects.get(user=team.stranger, project=team.project).role == "reviewer"
-
-
 def test_invite_form_errors_are_shown_on_their_fields(team):
     admin = team.client("admin")
     bad_email = admin.post(team.url("members/invite"), {"email": "not-an-email", "role": "member"})
@@ -93,7 +59,7 @@ def test_invite_form_errors_are_shown_on_their_fields(team):
     assert twice.status_code == 200 and b"already a member" in twice.content
     owner_role = admin.post(team.url("members/invite"), {"email": "boss@example.com", "role": "owner"})
     assert owner_role.status_code == 200 and b"Select a valid choice" in owner_role.content
-    assert not get_user_model().objects.filter(email="boss@example.com").exists()
+    assert not Invitation.objects.exists()
 
 
 def test_owners_change_roles_and_admins_cannot_touch_owners(team):
@@ -131,14 +97,93 @@ def test_removing_a_member_keeps_their_account(team):
     assert team.client("member").get(team.url("threads")).status_code == 404
 
 
-def test_an_invited_member_can_get_a_new_link_and_others_cannot(team):
-    team.client("owner").post(team.url("members/invite"), {"email": "later@example.com", "role": "member"})
-    invited = Membership.objects.get(user__email="later@example.com")
-    response = team.client("admin").post(team.url(f"members/{invited.id}/link"), follow=True)
-    assert b"/accounts/set-password/" in response.content
-    member = Membership.objects.get(project=team.project, user=team.member)
-    refused = team.client("owner").post(team.url(f"members/{member.id}/link"))
-    assert refused.status_code == 200 and b"already has a password" in refused.content
+def _invite(client, team, email: str, role: str = "member", project=None) -> str:
+    assert client.post(team.url("members/invite", project), {"email": email, "role": role}).status_code == 302
+    return re.search(
+        r'value="http://testserver(/accounts/invitations/[^"]+)"',
+        client.get(team.url("members", project)).content.decode(),
+    ).group(1)
+
+
+def test_pending_invitations_are_listed_with_role_inviter_and_expiry(team):
+    _invite(team.client("admin"), team, "later@example.com", role="reviewer")
+    Invitation.objects.create(
+        project=team.project,
+        email="lapsed@example.com",
+        token_hash="0" * 64,
+        invited_by=team.owner,
+        expires_at=timezone.now() - timedelta(hours=1),
+    )
+    page = team.client("owner").get(team.url("members")).content.decode()
+    later = re.search(r'<tr data-invitation="later@example.com">.*?</tr>', page, re.S).group(0)
+    assert "Reviewer" in later and "admin@example.com" in later and "in 6\xa0days" in later
+    assert "New link" in later and "Revoke" in later
+    lapsed = re.search(r'<tr data-invitation="lapsed@example.com">.*?</tr>', page, re.S).group(0)
+    assert "expired" in lapsed and "New link" in lapsed
+    seen_by_member = team.client("member").get(team.url("members")).content.decode()
+    assert 'data-invitation="later@example.com"' in seen_by_member and "New link" not in seen_by_member
+
+
+def test_inviting_the_same_address_again_replaces_the_earlier_link(team, client):
+    owner = team.client("owner")
+    first = _invite(owner, team, "later@example.com", role="member")
+    second = _invite(owner, team, "LATER@example.com", role="admin")
+    assert client.get(first).status_code == 410
+    assert b"Join Studio" in client.get(second).content and b"as <strong>admin</strong>" in client.get(second).content
+    assert owner.get(team.url("members")).content.decode().count("data-invitation=") == 1
+
+
+def test_revoking_an_invitation_stops_its_link(team, client):
+    link = _invite(team.client("owner"), team, "later@example.com")
+    invitation = Invitation.objects.get(project=team.project)
+    response = team.client("admin").post(team.url(f"invitations/{invitation.id}/revoke"), follow=True)
+    assert b"is revoked: its link no longer works" in response.content
+    assert b'data-invitation="later@example.com"' not in response.content
+    assert client.get(link).status_code == 410
+    new_password = {"new_password1": "a fine long password", "new_password2": "a fine long password"}
+    assert client.post(f"{link}/password", new_password).status_code == 410
+    assert not get_user_model().objects.filter(email="later@example.com").exists()
+
+
+def test_a_new_link_replaces_the_old_one_and_is_shown_once(team, client):
+    owner = team.client("owner")
+    old = _invite(owner, team, "later@example.com", role="reviewer")
+    invitation = Invitation.objects.get(project=team.project)
+    assert owner.post(team.url(f"invitations/{invitation.id}/renew")).status_code == 302
+    page = owner.get(team.url("members")).content.decode()
+    assert "New invitation link for later@example.com as reviewer" in page
+    new = re.search(r'value="http://testserver(/accounts/invitations/[^"]+)"', page).group(1)
+    assert new != old and client.get(old).status_code == 410
+    assert b"Join Studio" in client.get(new).content
+    assert new not in owner.get(team.url("members")).content.decode()
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None
+
+
+def test_another_projects_admin_cannot_revoke_or_renew_this_projects_invitation(team):
+    _invite(team.client("owner"), team, "later@example.com")
+    invitation = Invitation.objects.get(project=team.project)
+    before = Invitation.objects.values().get(pk=invitation.pk)
+    stranger = team.client("stranger")  # owner of `other`
+    for action in ("revoke", "renew"):
+        assert stranger.post(team.url(f"invitations/{invitation.id}/{action}", team.other)).status_code == 404
+        assert stranger.post(team.url(f"invitations/{invitation.id}/{action}")).status_code == 404
+    assert Invitation.objects.values().get(pk=invitation.pk) == before
+    assert Invitation.objects.count() == 1
+
+
+def test_only_an_owner_revokes_or_renews_an_owners_invitation(team):
+    _invite(team.client("owner"), team, "boss@example.com", role="owner")
+    invitation = Invitation.objects.get(project=team.project)
+    admin = team.client("admin")
+    row = re.search(
+        r'<tr data-invitation="boss@example.com">.*?</tr>', admin.get(team.url("members")).content.decode(), re.S
+    )
+    assert "Revoke" not in row.group(0)
+    for action in ("revoke", "renew"):
+        assert admin.post(team.url(f"invitations/{invitation.id}/{action}")).status_code == 403
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is None
+    assert team.client("owner").post(team.url(f"invitations/{invitation.id}/revoke")).status_code == 302
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None
 
 
 def test_create_owner_prints_credentials_that_sign_in(db, client, capsys):
@@ -146,11 +191,12 @@ def test_create_owner_prints_credentials_that_sign_in(db, client, capsys):
     out = capsys.readouterr().out
     password = re.search(r"password: (\S+)", out).group(1)
     assert "owner of new project 'Launch'" in out and "/accounts/login" in out
-    assert client.login(username="boss@example.com", password=password)
+    assert client.post("/accounts/login", {"username": "boss@example.com", "password": password}).status_code == 302
     assert Membership.objects.get(user__email="boss@example.com").role == "owner"
     call_command("create_owner", "boss@example.com", "Launch")
     assert "password: unchanged" in capsys.readouterr().out
-    assert client.login(username="boss@example.com", password=password)
+    client.logout()
+    assert client.post("/accounts/login", {"username": "boss@example.com", "password": password}).status_code == 302
 
 
 def test_the_login_form_shows_what_went_wrong(team, client):
