@@ -30,7 +30,9 @@ run: $(VENV)/.runtime var/secret_key
 	$(BIN)/python manage.py migrate --noinput -v 0
 	@EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/python manage.py easel_demo
 	EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/uvicorn project.asgi:application \
-		--host 127.0.0.1 --port $(PORT)
+		--host 127.0.0.1 --port $(PORT) --http project.server:HttpToolsProtocol \
+		--timeout-keep-alive $${EASEL_KEEPALIVE_TIMEOUT:-5} --limit-concurrency $${EASEL_WEB_MAX_CONNECTIONS:-1000} \
+		--h11-max-incomplete-event-size $${EASEL_MAX_HEADER_BYTES:-65536}
 
 # up: the production topology (web, worker, beat) with honcho, against REDIS_URL and DATABASE_URL.
 up: $(VENV)/.runtime var/secret_key

@@ -152,6 +152,12 @@ def start_easel(
             "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
             "EASEL_LOCAL_FALLBACK": "0",
             "EASEL_DEFAULT_LLM": "openai/gpt-4o-mini",
+            # One key drives every stream, up to --hold and the top rung at once: the limits stay
+            # on (their cost is measured) but out of reach.
+            "EASEL_MAX_RUNS_PER_PROJECT": "10000",
+            "EASEL_MAX_RUNS_PER_KEY": "10000",
+            "EASEL_RATE_LIMIT_PER_MINUTE": "10000000",
+            "EASEL_WEB_MAX_CONNECTIONS": "5000",
         },
     )
     workers = [

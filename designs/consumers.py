@@ -16,10 +16,12 @@ from django.urls import path
 
 from designs import events
 from designs.models import Membership, Project, Thread
+from designs.ws_slots import Slot, slot_claim, slot_keep, slot_release
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429  # the user or key already holds its EASEL_MAX_WEBSOCKETS_PER_* feeds
 
 
 class FeedConsumer(AsyncJsonWebsocketConsumer):
@@ -39,16 +41,40 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         if project_id is None or not await self._may_read(project_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self._slot = await self._claim_slot()
+        if self._slot is None:
+            return
         stream = events.thread_stream(target) if self.kind == "thread" else events.project_stream(target)
         await self.accept()
+        self._keeper = asyncio.create_task(slot_keep(self._slot))
         self._relay = asyncio.create_task(self._follow(stream, after))
 
     async def disconnect(self, code: int) -> None:
-        relay = getattr(self, "_relay", None)
-        if relay is not None:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+        for name in ("_relay", "_keeper"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        slot = getattr(self, "_slot", None)
+        if slot is not None:
+            await slot_release(slot)
+
+    async def _claim_slot(self) -> Slot | None:
+        """This connection's slot among its caller's open feeds; None (closed with 4429) when
+        the key or user already holds its limit. Accepted first, so the client sees the code
+        (a close before accept reaches it only as a refused handshake)."""
+        if self.scope.get("easel_key_sent"):
+            whose, principal = "API key", f"key:{self.scope.get('easel_api_key_id')}"
+            limit = settings.EASEL_MAX_WEBSOCKETS_PER_KEY
+        else:
+            whose, principal = "user", f"user:{self.scope['user'].id}"
+            limit = settings.EASEL_MAX_WEBSOCKETS_PER_USER
+        slot = await slot_claim(principal=principal, limit=limit)
+        if slot is None:
+            await self.accept()
+            await self.close(code=CLOSE_TOO_MANY, reason=f"Too many open feeds: {limit} per {whose}")
+        return slot
 
     async def receive_json(self, content, **kwargs) -> None:
         """Feeds are one-way; a client's "ping" gets a "pong" so it can check liveness."""

@@ -8,7 +8,6 @@ from typing import Any
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +19,23 @@ class ApiError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.status = status
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the error's response carries (LimitReached adds Retry-After)."""
+        return {}
+
+
+class LimitReached(ApiError):
+    """A configured limit is reached: 429, with `Retry-After` saying when to try again."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, 429)
+        self.retry_after = max(1, int(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def flatten_detail(detail: Any, prefix: str = "") -> list[str]:
@@ -37,8 +53,12 @@ def flatten_detail(detail: Any, prefix: str = "") -> list[str]:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    # Imported here: rest_framework.views loads DEFAULT_THROTTLE_CLASSES, whose throttle
+    # (designs.ratelimit) raises LimitReached from this module.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, ApiError):
-        return Response({"detail": exc.detail}, status=exc.status)
+        return Response({"detail": exc.detail}, status=exc.status, headers=exc.headers)
     if isinstance(exc, Http404):
         return Response({"detail": str(exc) or "Not found"}, status=404)
     if isinstance(exc, exceptions.ParseError):
@@ -54,6 +74,11 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def error_response(detail: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
+
+
+def api_error_response(exc: ApiError) -> JsonResponse:
+    """The response for an ApiError raised outside DRF (the async views), headers included."""
+    return JsonResponse({"detail": exc.detail}, status=exc.status, headers=exc.headers)
 
 
 def json_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:

@@ -73,11 +73,13 @@ def _is_secure(scope: dict) -> bool:
 
 
 @database_sync_to_async
-def _caller_project_id(raw_key: str) -> str | None:
+def _caller_project_id(raw_key: str) -> tuple[str | None, str | None]:
+    """(project id, key id) of a raw API key; (None, None) for a wrong one."""
     try:
-        return str(authenticate_key(raw_key).project.id)
+        caller = authenticate_key(raw_key)
     except drf_exceptions.APIException:
-        return None
+        return None, None
+    return str(caller.project.id), str(caller.api_key.id) if caller.api_key else None
 
 
 class _ApiKeyMiddleware:
@@ -86,9 +88,11 @@ class _ApiKeyMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         raw_key = _header(scope, b"x-api-key")
+        project_id, key_id = await _caller_project_id(raw_key) if raw_key else (None, None)
         scope = {
             **scope,
-            "easel_project_id": await _caller_project_id(raw_key) if raw_key else None,
+            "easel_project_id": project_id,
+            "easel_api_key_id": key_id,  # websockets are limited per key (designs.ws_slots)
             "easel_key_sent": bool(raw_key),
         }
         if not origin_allowed(scope, _header(scope, b"origin")):

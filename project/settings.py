@@ -298,6 +298,25 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # --- Redis, Celery, Channels ----------------------------------------------------------------
+# --- Limits ---------------------------------------------------------------------------------
+# What one project, key or user may hold at once; 0 turns a limit off. Over a limit the API
+# answers 429 with Retry-After and a {"detail"} naming the limit; a websocket is closed with 4429.
+# Runs in progress (queued or running), counted in the database when a turn is accepted
+# (designs/services/limits.py); dashboard turns count for their project only.
+EASEL_MAX_RUNS_PER_PROJECT = env.int("EASEL_MAX_RUNS_PER_PROJECT", default=50)
+EASEL_MAX_RUNS_PER_KEY = env.int("EASEL_MAX_RUNS_PER_KEY", default=20)
+# API requests a minute per key (per user for a signed-in dashboard), bursts of up to that many;
+# in Redis when REDIS_URL is set, so every web process shares it (designs/ratelimit.py).
+EASEL_RATE_LIMIT_PER_MINUTE = env.int("EASEL_RATE_LIMIT_PER_MINUTE", default=600)
+# Open websocket feeds (designs/ws_slots.py).
+EASEL_MAX_WEBSOCKETS_PER_USER = env.int("EASEL_MAX_WEBSOCKETS_PER_USER", default=20)
+EASEL_MAX_WEBSOCKETS_PER_KEY = env.int("EASEL_MAX_WEBSOCKETS_PER_KEY", default=50)
+# Seconds a connection has to send a whole request head, from its first byte (or from connecting)
+# to the blank line; then it is closed. Uvicorn has no such timeout; project/server.py adds it.
+# The server's other limits are uvicorn flags in the Procfile and `make run`
+# (EASEL_KEEPALIVE_TIMEOUT, EASEL_WEB_MAX_CONNECTIONS, EASEL_MAX_HEADER_BYTES).
+EASEL_HEADER_TIMEOUT = env.float("EASEL_HEADER_TIMEOUT", default=10.0)
+
 REDIS_URL = env("REDIS_URL", default="")
 EASEL_EXECUTION = "celery" if REDIS_URL else "embedded"
 EASEL_EMBEDDED_WORKERS = env.int("EASEL_EMBEDDED_WORKERS", default=16)
@@ -438,6 +457,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "designs.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Requests per minute per key or user (see Limits); the async views call the same meter.
+    "DEFAULT_THROTTLE_CLASSES": ["designs.ratelimit.RequestRateThrottle"],
 }
 
 LOGGING = {

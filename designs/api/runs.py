@@ -12,21 +12,25 @@ from designs.api.base import ProjectApiView
 from designs.api.messages import SSE_HEADERS
 from designs.auth import authenticate_key
 from designs.db import db_call
-from designs.errors import ApiError, error_response
+from designs.errors import ApiError, api_error_response, error_response
 from designs.models import Run
+from designs.ratelimit import caller_meter, request_meter
 from designs.services.runs import run_cancel, run_get
 from designs.streaming import sse_body
 
 
 def _authorized_run(request: HttpRequest, user, thread_id: str, run_id: str) -> Run:
     """By API key, or, for browsers (EventSource cannot send headers), by session membership
-    of the run's project (no project header needed: the run names its project)."""
+    of the run's project (no project header needed: the run names its project). DRF never sees
+    this view, so the caller is metered here, as DRF's throttle meters the others."""
     if request.headers.get("X-API-Key") is None and user is not None and user.is_authenticated:
+        request_meter(user_id=user.pk)
         run = Run.objects.filter(id=run_id, thread_id=thread_id, project__memberships__user=user).first()
         if run is None:
             raise ApiError("Run not found", 404)
         return run
     caller = authenticate_key(request.headers.get("X-API-Key"))
+    caller_meter(caller)
     return run_get(project=caller.project, thread_id=thread_id, run_id=run_id)
 
 
@@ -41,7 +45,7 @@ async def run_events(request: HttpRequest, thread_id, run_id) -> HttpResponse:
     except events.MalformedEventId as exc:
         return error_response(str(exc), 400)
     except ApiError as exc:
-        return error_response(exc.detail, exc.status)
+        return api_error_response(exc)
     except drf_exceptions.APIException as exc:
         return error_response(str(exc.detail), exc.status_code)
     return StreamingHttpResponse(sse_body(str(run.id), after), content_type="text/event-stream", headers=SSE_HEADERS)

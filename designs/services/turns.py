@@ -13,10 +13,11 @@ from django.db import transaction
 
 from designs import events
 from designs.errors import ApiError
-from designs.models import Document, Message, Project, Run, Thread
+from designs.models import ApiKey, Document, Message, Project, Run, Thread
 from designs.services.documents import document_create
 from designs.services.image_config import validate_image_config
 from designs.services.images import read_upload
+from designs.services.limits import run_slots_check
 from designs.services.threads import (
     assistant_default,
     assistant_get,
@@ -43,8 +44,11 @@ class Turn:
     attachments: list[Document] = field(default_factory=list)
 
 
-def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, list], base_url: str) -> Turn:
-    """Validate and store one turn; ApiError for anything wrong, with nothing written."""
+def turn_accept(
+    *, project: Project, data: dict[str, Any], uploads: dict[str, list], base_url: str, api_key: ApiKey | None = None
+) -> Turn:
+    """Validate and store one turn; ApiError for anything wrong (LimitReached when the project or
+    `api_key`, the key that sent it, has too many runs in progress), with nothing written."""
     operation = data.get("operation") or "chat"
     _check_uploads(operation, uploads)
     source = _source_document(project, data, operation, uploads)
@@ -53,6 +57,9 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
     if not content.strip() and not has_input:
         raise ApiError("content: may not be empty")
     plan = _plan(project, data, operation, uploads, has_source=source is not None)
+    if plan is not None:
+        # Refuse before storing anything; _run_create checks again holding the lock.
+        run_slots_check(project=project, api_key=api_key)
     images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
     with transaction.atomic():
         thread = _thread_for(project, data, source)
@@ -86,7 +93,7 @@ def turn_accept(*, project: Project, data: dict[str, Any], uploads: dict[str, li
             # Easel's own field, never the client's `metadata` (which is stored exactly as sent).
             user_message.attachment_ids = [str(d.id) for d in attachments]
             user_message.save(update_fields=["attachment_ids"])
-        run = _run_create(project, thread, user_message, data, plan, base_url) if plan else None
+        run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
         if run is not None:
             transaction.on_commit(lambda: _start(run))
     return Turn(thread, user_message, run, bool(data.get("stream")), attachments)
@@ -187,10 +194,19 @@ def _check_idle(thread: Thread) -> None:
 
 
 def _run_create(
-    project: Project, thread: Thread, user_message: Message, data: dict[str, Any], plan: _Plan, base_url: str
+    project: Project,
+    thread: Thread,
+    user_message: Message,
+    data: dict[str, Any],
+    plan: _Plan,
+    base_url: str,
+    api_key: ApiKey | None,
 ) -> Run:
+    # Last, so the project's lock is held only from here to the commit.
+    run_slots_check(project=project, api_key=api_key, lock=True)
     run = Run.objects.create(
         project=project,
+        api_key=api_key,
         thread=thread,
         assistant=thread.assistant,
         user_message=user_message,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 from uuid import UUID
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from designs.errors import ApiError
+from designs.errors import ApiError, LimitReached
 from designs.forms import ComposerForm, ThreadSearchForm, turn_error_field
 from designs.models import Document, Message, Project, Thread
 from designs.services.threads import assistant_default, thread_create
@@ -24,6 +25,7 @@ from designs.views.pictures import base_url, picture
 THREADS_PER_PAGE = 25
 NO_ID = UUID(int=0)  # stands for a document id in URL templates the page's script fills in
 BUSY = "This thread is still generating: wait for the reply to finish, or stop it."
+CROWDED = "This project is generating as many replies at once as it may ({limit}): try again when one finishes."
 
 
 def _threads(project: Project, query: str) -> QuerySet[Thread]:
@@ -125,6 +127,8 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
                 uploads={},
                 base_url=base_url(request),
             )
+        except LimitReached:
+            form.add_error(None, CROWDED.format(limit=settings.EASEL_MAX_RUNS_PER_PROJECT))
         except ApiError as exc:
             form.add_error(
                 None if exc.status == 409 else turn_error_field(exc.detail), BUSY if exc.status == 409 else exc.detail

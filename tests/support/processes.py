@@ -138,6 +138,33 @@ def _database_url(workdir: Path) -> str:
     return f"{base.rsplit('/', 1)[0]}/{name}"
 
 
+# Limits the suite does not exercise, high enough that no other test meets them (30 held
+# streams, one key for a whole session's requests); below os.environ, so CI can still set them,
+# and below env_overrides, so the limit tests set their own.
+LIMITS_FOR_TESTS = {
+    "EASEL_MAX_RUNS_PER_PROJECT": "1000",
+    "EASEL_MAX_RUNS_PER_KEY": "1000",
+    "EASEL_RATE_LIMIT_PER_MINUTE": "100000",
+    "EASEL_MAX_WEBSOCKETS_PER_USER": "1000",
+    "EASEL_MAX_WEBSOCKETS_PER_KEY": "1000",
+}
+
+
+def server_flags(env: dict[str, str]) -> list[str]:
+    """The uvicorn limits the Procfile's `web:` and `make run` set, read from the same variables
+    with the same defaults (tests/limits/test_server_limits.py checks the three agree)."""
+    return [
+        "--http",
+        "project.server:HttpToolsProtocol",
+        "--timeout-keep-alive",
+        env.get("EASEL_KEEPALIVE_TIMEOUT", "5"),
+        "--limit-concurrency",
+        env.get("EASEL_WEB_MAX_CONNECTIONS", "1000"),
+        "--h11-max-incomplete-event-size",
+        env.get("EASEL_MAX_HEADER_BYTES", "65536"),
+    ]
+
+
 @dataclass
 class LiveEasel:
     """`manage.py migrate`, two projects' keys, and uvicorn serving project.asgi on a free port."""
@@ -149,6 +176,7 @@ class LiveEasel:
     def __post_init__(self) -> None:
         self.port = free_port()
         self.env = {
+            **LIMITS_FOR_TESTS,
             **os.environ,
             "DJANGO_SECRET_KEY": "live-test-secret-" + uuid.uuid4().hex,
             "EASEL_VAR_DIR": str(self.workdir),
@@ -173,6 +201,7 @@ class LiveEasel:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                *server_flags(self.env),
             ],
             self.log_path,
         )
