@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -72,13 +73,16 @@ def authenticate_key(raw: str | None) -> ApiCaller:
 
 def member_caller(request: Any, user: Any) -> ApiCaller:
     """The caller for a signed-in user: the project they chose, if they are a member of it."""
-    project_id = request.headers.get(PROJECT_HEADER) or request.session.get(SESSION_PROJECT_KEY)
+    raw = request.headers.get(PROJECT_HEADER) or request.session.get(SESSION_PROJECT_KEY)
+    try:
+        # Parsed here: Django's UUIDField would raise its own ValidationError, which no one
+        # turns into a 4xx. A malformed id is "not found", like another project's.
+        project_id = uuid.UUID(str(raw)) if raw else None
+    except ValueError:
+        project_id = None
     membership = None
-    if project_id:
-        try:
-            membership = Membership.objects.select_related("project").filter(user=user, project_id=project_id).first()
-        except (ValueError, exceptions.ValidationError):
-            membership = None
+    if project_id is not None:
+        membership = Membership.objects.select_related("project").filter(user=user, project_id=project_id).first()
     if membership is None:
         raise exceptions.NotFound("Project not found")
     return ApiCaller(project=membership.project, user=user, role=membership.role)

@@ -11,6 +11,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from designs.models import ApiKey, Document, Membership
+from designs.parsers import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
 from workers.providers import catalog
 
 MAX_MESSAGE_CHARS = 100_000
@@ -122,6 +123,11 @@ class ThreadSearchForm(forms.Form):
     q = forms.CharField(label="Search threads", required=False, max_length=200, strip=True)
 
 
+def _in_date_range(day: date) -> None:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise forms.ValidationError(f"Choose a date {DATE_RANGE}.")
+
+
 class GalleryFilterForm(forms.Form):
     thread = forms.UUIDField(label="Thread", required=False, widget=forms.Select)
     model = forms.CharField(label="Model", required=False, max_length=320, widget=forms.Select)
@@ -130,8 +136,12 @@ class GalleryFilterForm(forms.Form):
         required=False,
         choices=[("", "All images"), ("generate", "Generated"), ("edit", "Edited"), ("upload", "Uploaded")],
     )
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="From", required=False, validators=[_in_date_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, validators=[_in_date_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args: Any, threads: list[tuple[str, str]], models: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -161,12 +171,17 @@ class GalleryFilterForm(forms.Form):
             "model_provider": provider,
             "model_name": name,
             "created_after": _day_start(data.get("date_from")),
-            "created_before": _day_start(data["date_to"] + timedelta(days=1)) if data.get("date_to") else None,
+            "created_before": _day_after(data.get("date_to")),
         }
 
 
 def _day_start(day: date | None) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min)) if day else None
+
+
+def _day_after(day: date | None) -> datetime | None:
+    """Where a day ends; None (no end) for the calendar's last day, which has no day after it."""
+    return _day_start(day + timedelta(days=1)) if day and day < LATEST_DATE else None
 
 
 class InviteForm(forms.Form):

@@ -14,6 +14,7 @@ unsigned URLs; only for a public bucket or CDN).
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,10 @@ from django.utils.crypto import salted_hmac
 from designs.models import Document
 
 _SALT = "easel.media-url"
+# Unix seconds in ASCII digits (12 last until the year 33658), and a SHA-256 in lowercase hex:
+# anything else is refused before int() or compare_digest (which rejects non-ASCII) sees it.
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 ORIGINAL = "original"
 THUMBNAIL = "thumbnail"
 
@@ -38,7 +43,7 @@ def signature(document_id: str, expires: int, variant: str = ORIGINAL) -> str:
 
 def signature_valid(document_id: str, expires: str, sig: str, variant: str = ORIGINAL) -> tuple[bool, str]:
     """(ok, reason). Constant-time comparison; an expired URL is refused even if signed."""
-    if not expires.isdigit() or not sig:
+    if not _EXPIRES.fullmatch(expires) or not _SIGNATURE.fullmatch(sig):
         return False, "Missing or malformed signature"
     if not hmac.compare_digest(signature(document_id, int(expires), variant), sig):
         return False, "Invalid signature"

@@ -3,10 +3,13 @@ JSON text, so the fields here accept both the JSON and the form spelling of each
 
 from __future__ import annotations
 
-import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from rest_framework import serializers
+
+from designs.models import Assistant, ProviderCredential
+from designs.parsers import DATE_RANGE, EARLIEST_DATE, LATEST_DATE, JSONRefused, load_json
 
 
 class JSONValueField(serializers.Field):
@@ -21,9 +24,9 @@ class JSONValueField(serializers.Field):
             if data.strip() in ("", "null"):
                 return None
             try:
-                data = json.loads(data)
-            except ValueError as exc:
-                raise serializers.ValidationError("is not valid JSON") from exc
+                data = load_json(data)
+            except JSONRefused as exc:
+                raise serializers.ValidationError(f"is not valid JSON: {exc}") from exc
         if data is not None and not isinstance(data, self.kind):
             raise serializers.ValidationError(f"must be a JSON {'object' if self.kind is dict else 'array'}")
         return data
@@ -74,17 +77,60 @@ class MessageInputSerializer(serializers.Serializer):
         return value or "chat"
 
 
+def _max_length(model: type, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
 class AssistantInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=_max_length(Assistant, "name"))
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     system_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     tools = JSONValueField(kind=list, required=False, allow_null=True)
     tok_k = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
-    embedding_provider = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    embedding_model_name = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    embedding_dims = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    embedding_provider = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=_max_length(Assistant, "embedding_provider")
+    )
+    embedding_model_name = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=_max_length(Assistant, "embedding_model_name")
+    )
+    # The widest embedding models have a few thousand dimensions; the column is a 32-bit integer.
+    embedding_dims = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=65_536)
     custom_fact_extraction_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     custom_update_memory_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class AssistantFilterSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=_max_length(Assistant, "name"))
+
+
+class ThreadInputSerializer(serializers.Serializer):
+    metadata = JSONValueField(required=False, allow_null=True)
+
+
+class CredentialInputSerializer(serializers.Serializer):
+    """What the database could not store, refused at the edge. Which keys and URLs are
+    acceptable is the service's to say (api_key is passed on as sent: it must be a string)."""
+
+    base_url = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=_max_length(ProviderCredential, "base_url")
+    )
+
+    def validate_base_url(self, value: str | None) -> str | None:
+        try:
+            urlsplit(value or "")
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise serializers.ValidationError("expected an http(s) URL") from exc
+        return value
+
+
+class DateTimeInRangeField(serializers.DateTimeField):
+    """A date and time within the dates Easel accepts anywhere."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = super().to_internal_value(value)
+        if not EARLIEST_DATE <= parsed.date() <= LATEST_DATE:
+            raise serializers.ValidationError(f"must be {DATE_RANGE}")
+        return parsed
 
 
 class PageSerializer(serializers.Serializer):

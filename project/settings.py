@@ -249,8 +249,6 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
-# --- Request limits -------------------------------------------------------------------------
-EASEL_MAX_REQUEST_BYTES = env.int("EASEL_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
 
 # --- Content-Security-Policy ------------------------------------------------------------------
 # Every response says: scripts, styles, fonts and connections from this origin only (the
@@ -285,6 +283,9 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Request limits -------------------------------------------------------------------------
+EASEL_MAX_REQUEST_BYTES = env.int("EASEL_MAX_REQUEST_BYTES", default=25 * 1024 * 1024)
+EASEL_MAX_JSON_DEPTH = env.int("EASEL_MAX_JSON_DEPTH", default=64)  # nesting levels of any JSON Easel reads
 EASEL_MAX_UPLOAD_BYTES = env.int("EASEL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 EASEL_MAX_IMAGE_PIXELS = env.int("EASEL_MAX_IMAGE_PIXELS", default=40_000_000)
 EASEL_THUMBNAIL_SIZE = env.int("EASEL_THUMBNAIL_SIZE", default=256)
@@ -297,7 +298,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-# --- Redis, Celery, Channels ----------------------------------------------------------------
 # --- Limits ---------------------------------------------------------------------------------
 # What one project, key or user may hold at once; 0 turns a limit off. Over a limit the API
 # answers 429 with Retry-After and a {"detail"} naming the limit; a websocket is closed with 4429.
@@ -317,6 +317,7 @@ EASEL_MAX_WEBSOCKETS_PER_KEY = env.int("EASEL_MAX_WEBSOCKETS_PER_KEY", default=5
 # (EASEL_KEEPALIVE_TIMEOUT, EASEL_WEB_MAX_CONNECTIONS, EASEL_MAX_HEADER_BYTES).
 EASEL_HEADER_TIMEOUT = env.float("EASEL_HEADER_TIMEOUT", default=10.0)
 
+# --- Redis, Celery, Channels ----------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 EASEL_EXECUTION = "celery" if REDIS_URL else "embedded"
 EASEL_EMBEDDED_WORKERS = env.int("EASEL_EMBEDDED_WORKERS", default=16)
@@ -450,15 +451,15 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["designs.auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "designs.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "designs.errors.api_exception_handler",
-    "UNAUTHENTICATED_USER": None,
     # Requests per minute per key or user (see Limits); the async views call the same meter.
     "DEFAULT_THROTTLE_CLASSES": ["designs.ratelimit.RequestRateThrottle"],
+    "UNAUTHENTICATED_USER": None,
 }
 
 LOGGING = {

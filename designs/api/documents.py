@@ -19,6 +19,7 @@ from designs.api.base import ProjectApiView, ok
 from designs.errors import ApiError, error_response
 from designs.models import Assistant, Document, DocumentParent, Project, Thread
 from designs.payloads import document_payload, lineage_payload
+from designs.serializers import DateTimeInRangeField
 from designs.services.documents import document_create, document_delete, document_lineage, documents_for_project
 from designs.services.images import read_upload
 from designs.services.threads import assistant_get, thread_get
@@ -88,8 +89,8 @@ class DocumentListApi(ProjectApiView):
         operation = serializers.ChoiceField(choices=Document.Operation.values, required=False)
         model_provider = serializers.CharField(required=False, max_length=100)
         model_name = serializers.CharField(required=False, max_length=200)
-        created_after = serializers.DateTimeField(required=False)
-        created_before = serializers.DateTimeField(required=False)
+        created_after = DateTimeInRangeField(required=False)
+        created_before = DateTimeInRangeField(required=False)
 
     def get(self, request: Request) -> Response:
         skip, limit = self.page()

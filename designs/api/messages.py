@@ -6,7 +6,6 @@ parsing, validation, storing) runs in one `db_call` before anything is sent.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +19,11 @@ from rest_framework import exceptions as drf_exceptions
 
 from designs.auth import authenticate_request
 from designs.db import db_call
-from designs.errors import ApiError, error_response, flatten_detail
+from designs.errors import ApiError, api_error_response, error_response, flatten_detail
 from designs.models import Message, Run
+from designs.parsers import JSONRefused, load_json
 from designs.payloads import context_usage, iso, message_payload
+from designs.ratelimit import caller_meter
 from designs.serializers import MessageInputSerializer
 from designs.services import idempotency
 from designs.services.turns import Turn, turn_accept
@@ -41,7 +42,7 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
         user = await request.auser() if "X-API-Key" not in request.headers else None
         turn = await db_call(_accept)(request, thread_id, user)
     except ApiError as exc:
-        return error_response(exc.detail, exc.status)
+        return api_error_response(exc)
     except drf_exceptions.APIException as exc:
         return error_response(str(exc.detail), exc.status_code)
     if isinstance(turn, Replay) and turn.run is None:
@@ -66,6 +67,8 @@ class Replay:
 
 def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
     caller = authenticate_request(request, user)
+    # This view is not DRF's, so its throttle never sees it: the same meter, by hand.
+    caller_meter(caller)
     data, uploads = _parse_body(request)
     if thread_id is not None:
         data["thread_id"] = thread_id
@@ -76,7 +79,9 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
     base_url = request.build_absolute_uri("/").rstrip("/")
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
+        return turn_accept(
+            project=caller.project, data=validated, uploads=uploads, base_url=base_url, api_key=caller.api_key
+        )
     with transaction.atomic():
         earlier = idempotency.idempotency_claim(
             project=caller.project, key=key.strip(), print_=idempotency.fingerprint(validated, uploads)
@@ -84,7 +89,9 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
         if earlier is not None:
             user_message_id = str(earlier.user_message_id) if earlier.user_message_id else None
             return Replay(earlier.run, user_message_id, bool(validated.get("stream")))
-        turn = turn_accept(project=caller.project, data=validated, uploads=uploads, base_url=base_url)
+        turn = turn_accept(
+            project=caller.project, data=validated, uploads=uploads, base_url=base_url, api_key=caller.api_key
+        )
         idempotency.idempotency_record(
             project=caller.project, key=key.strip(), run=turn.run, user_message_id=turn.user_message.id
         )
@@ -113,9 +120,9 @@ def _json_body(raw: bytes) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(f"Malformed JSON body: {exc}") from exc
+        data = load_json(raw)
+    except JSONRefused as exc:
+        raise ApiError(exc.detail, exc.status) from exc
     if not isinstance(data, dict):
         raise ApiError("The JSON body must be an object")
     return data

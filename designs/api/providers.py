@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from designs.api.base import ProjectApiView
 from designs.models import Membership, ProviderCredential
 from designs.payloads import iso
+from designs.serializers import CredentialInputSerializer
 from designs.services.credentials import credential_delete, credential_get, credential_set
 from workers.providers import registry
 
@@ -70,11 +71,13 @@ class ProviderCredentialApi(ProviderApiView):
 
     def put(self, request: Request, provider: str) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
+        shape = CredentialInputSerializer(data=data)
+        shape.is_valid(raise_exception=True)
         credential = credential_set(
             project=self.project,
             provider=provider,
             api_key=data.get("api_key"),
-            base_url=data.get("base_url") or "",
+            base_url=shape.validated_data.get("base_url") or "",
             user=getattr(request.user, "user", None),
         )
         return Response(credential_payload(credential))

@@ -7,10 +7,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designs.api.base import ProjectApiView, ok, query_bool
-from designs.errors import ApiError
 from designs.models import Assistant, Document, Message, Thread
 from designs.payloads import assistant_payload, thread_payload
-from designs.serializers import AssistantInputSerializer
+from designs.serializers import AssistantFilterSerializer, AssistantInputSerializer, ThreadInputSerializer
 from designs.services import threads as services
 
 
@@ -26,7 +25,9 @@ class AssistantListApi(ProjectApiView):
     def get(self, request: Request) -> Response:
         skip, limit = self.page()
         queryset = Assistant.objects.filter(project=self.project).order_by("created_at")
-        if name := request.query_params.get("name"):
+        filters = AssistantFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)  # a NUL in `name` would be a database error
+        if name := filters.validated_data.get("name"):
             queryset = queryset.filter(name=name)
         return Response([assistant_payload(a) for a in queryset[skip : skip + limit]])
 
@@ -66,9 +67,9 @@ class AssistantThreadsApi(ProjectApiView):
 
     def post(self, request: Request, assistant_id: str) -> Response:
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)
-        metadata = request.data.get("metadata") if hasattr(request.data, "get") else None
-        if metadata is not None and not isinstance(metadata, dict):
-            raise ApiError("metadata must be a JSON object")
+        serializer = ThreadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        metadata = serializer.validated_data.get("metadata")
         thread = services.thread_create(project=self.project, assistant=assistant, metadata=metadata)
         return Response(thread_payload(thread, messages=[], base_url=self.base_url()))
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from designs.api.base import ProjectApiView
 from designs.errors import ApiError
+from designs.parsers import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
 from designs.services.usage import usage_by_day
 
 DEFAULT_DAYS = 30
@@ -32,6 +33,10 @@ def _date(request: Request, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise ApiError(f"{name} must be a date as YYYY-MM-DD") from exc
+    # Bounded so the default window (`to` minus 30 days) cannot fall off Python's calendar.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ApiError(f"{name} must be a date {DATE_RANGE}")
+    return day

@@ -342,8 +342,10 @@ def _is_uuid(value: str) -> bool:
 
 
 def _attached_ids(thread_ids: set[Any]) -> set[str]:
-    lists = Message.objects.filter(thread_id__in=thread_ids).exclude(attachment_ids=[]).values_list(
-        "attachment_ids", flat=True
+    lists = (
+        Message.objects.filter(thread_id__in=thread_ids)
+        .exclude(attachment_ids=[])
+        .values_list("attachment_ids", flat=True)
     )
     return {str(i) for ids in lists for i in (ids if isinstance(ids, list) else [])}
 

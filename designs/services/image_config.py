@@ -24,7 +24,8 @@ KNOWN_KEYS = (
     "moderation",
     "style",
 )
-_SIZE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+# ASCII digits only (`\d` would take "１０２４"), matched whole (`$` would let "64x64\n" through).
+_SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")
 
 
 def validate_image_config(config: dict[str, Any], model: ImageModel) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def _check_value(key: str, value: Any, allowed: Any, label: str) -> None:
     if not isinstance(value, str):
         raise ApiError(f"image_config.{key} must be a string")
     if allowed is None:  # free-form size: any WxH within bounds
-        match = _SIZE.match(value)
+        match = _SIZE.fullmatch(value)
         if not match or not all(64 <= int(n) <= 4096 for n in match.groups()):
             raise ApiError(f"image_config.size={value!r} must be WIDTHxHEIGHT between 64 and 4096")
         return
