@@ -16,6 +16,7 @@ from django.urls import path
 
 from designs import events
 from designs.models import Membership, Project, Thread
+from designs.parsers import JSONRefused, load_json
 from designs.ws_slots import Slot, slot_claim, slot_keep, slot_release
 
 CLOSE_BAD_REQUEST = 4400
@@ -75,6 +76,15 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_TOO_MANY, reason=f"Too many open feeds: {limit} per {whose}")
         return slot
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> object:
+        """A client's frame, read by the one bounded parser (a deeply nested frame would
+        otherwise exhaust the recursion limit); anything refused is ignored like an unknown type."""
+        try:
+            return load_json(text_data)
+        except JSONRefused:
+            return None
 
     async def receive_json(self, content, **kwargs) -> None:
         """Feeds are one-way; a client's "ping" gets a "pong" so it can check liveness."""

@@ -24,8 +24,13 @@ MAX_KEY_LENGTH = 255
 
 
 def fingerprint(data: dict[str, Any], uploads: dict[str, list]) -> str:
-    """A hash of the request as validated (so JSON and form spellings of one request match)."""
-    files = {name: [hashlib.sha256(_read(f)).hexdigest() for f in items] for name, items in uploads.items()}
+    """A hash of the request as validated (so JSON and form spellings of one request match),
+    and of every upload: its field, its place in it, its bytes and its file name (stored with
+    the document it becomes, so two names are two different requests)."""
+    files = {
+        name: [[hashlib.sha256(_read(f)).hexdigest(), getattr(f, "name", None)] for f in items]
+        for name, items in uploads.items()
+    }
     canonical = json.dumps({"data": data, "files": files}, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -44,8 +49,8 @@ def idempotency_claim(*, project: Project, key: str, print_: str) -> Idempotency
     Raises ApiError 422 for a different request under the same key, 409 while the first
     request with this key is still running. Call inside the transaction that stores the turn.
     """
-    if not key or len(key) > MAX_KEY_LENGTH:
-        raise ApiError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ApiError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
     IdempotencyKey.objects.filter(project=project, key=key, created_at__lt=timezone.now() - RETENTION).delete()
     try:
         with transaction.atomic():

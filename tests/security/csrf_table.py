@@ -1,0 +1,102 @@
+"""Every session-authenticated write: the unsafe methods each route answers (anything but 405,
+probed by test_csrf.test_the_write_table_matches_what_the_routes_answer), and a request body.
+
+Each of them, from a signed-in member without the CSRF token, must be refused.
+"""
+
+from __future__ import annotations
+
+from tests.security.table import CASES, Case
+
+ALL = ("POST", "PUT", "PATCH", "DELETE")
+
+WRITES: dict[str, tuple[str, ...]] = {
+    "api/threads/messages": ("POST",),
+    "api/threads/<uuid:thread_id>": ("DELETE",),
+    "api/threads/<uuid:thread_id>/messages": ("POST",),
+    "api/threads/<uuid:thread_id>/documents": ("POST",),
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/cancel": ("POST",),
+    "api/assistants": ("POST",),
+    "api/assistants/<uuid:assistant_id>": ("PUT", "DELETE"),
+    "api/assistants/<uuid:assistant_id>/threads": ("POST",),
+    "api/assistants/<uuid:assistant_id>/documents": ("POST",),
+    "api/documents/<uuid:document_id>": ("DELETE",),
+    "api/providers/<str:provider>/credentials": ("PUT", "DELETE"),
+    # Answers every method (a storage write and delete of its own), sessions or not.
+    "healthz": ALL,
+    # Django's LoginView redirects a signed-in user whatever the method.
+    "accounts/login": ALL,
+    "accounts/logout": ("POST",),
+    "accounts/invitations/<str:token>/join": ("POST",),
+    "accounts/invitations/<str:token>/password": ("POST",),
+    "projects/switch": ("POST",),
+    "projects/<uuid:project_id>/threads/new": ("POST",),
+    "projects/<uuid:project_id>/threads/<uuid:thread_id>/messages": ("POST",),
+    "projects/<uuid:project_id>/members/invite": ("POST",),
+    "projects/<uuid:project_id>/members/<int:membership_id>/role": ("POST",),
+    "projects/<uuid:project_id>/members/<int:membership_id>/remove": ("POST",),
+    "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/revoke": ("POST",),
+    "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/renew": ("POST",),
+    "projects/<uuid:project_id>/keys/new": ("POST",),
+    "projects/<uuid:project_id>/keys/<uuid:key_id>/revoke": ("POST",),
+}
+
+# Routes Django's CSRF middleware skips (their views are csrf_exempt), and why that is safe.
+_KEY_OR_CHECKED = (
+    "the API: an X-API-Key caller has no ambient credential a page could ride, and a session "
+    "caller's unsafe request is checked in designs/auth.py enforce_csrf (test_csrf proves both)"
+)
+MIDDLEWARE_EXEMPT: dict[str, str] = {
+    route: _KEY_OR_CHECKED
+    for route in (
+        "api/threads/messages",
+        "api/threads",
+        "api/threads/<uuid:thread_id>",
+        "api/threads/<uuid:thread_id>/messages",
+        "api/threads/<uuid:thread_id>/documents",
+        "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/cancel",
+        "api/assistants",
+        "api/assistants/<uuid:assistant_id>",
+        "api/assistants/<uuid:assistant_id>/threads",
+        "api/assistants/<uuid:assistant_id>/documents",
+        "api/documents",
+        "api/documents/<uuid:document_id>",
+        "api/documents/<uuid:document_id>/status",
+        "api/documents/<uuid:document_id>/lineage",
+        "api/models/image/all",
+        "api/models/image/providers",
+        "api/models/image/(?P<model_name>.+)",
+        "api/models/llm",
+        "api/providers",
+        "api/providers/<str:provider>/credentials",
+        "api/usage",
+    )
+}
+
+# Requests for routes the isolation table has no case for (it has none without ids).
+EXTRA: dict[tuple[str, str], Case] = {
+    ("api/assistants", "POST"): Case("POST", "/api/assistants", "makes an assistant", body={"name": "new"}),
+    ("api/providers/<str:provider>/credentials", "PUT"): Case(
+        "PUT", "/api/providers/{own.provider}/credentials", "stores a key", body={"api_key": "sk-ours-new-key-1234"}
+    ),
+    ("accounts/logout", "POST"): Case("POST", "/accounts/logout", "signs out"),
+    ("projects/switch", "POST"): Case(
+        "POST", "/projects/switch", "switches project", body={"project": "{own.project}", "section": "keys"}
+    ),
+}
+
+# Routes the probe reaches through a URL the tables do not give.
+EXAMPLE_URLS: dict[str, str] = {"api/models/image/(?P<model_name>.+)": "/api/models/image/local/easel-local-painter"}
+
+
+def write_case(route: str, method: str) -> Case:
+    """The request a write test sends: the route's own isolation case for that method (sent
+    about our own objects), a request given above, or the bare route."""
+    if (route, method) in EXTRA:
+        return EXTRA[route, method]
+    for case in CASES.get(route, []):
+        if case.method == method:
+            return case
+    for case in CASES.get(route, []):
+        return Case(method, case.url.split("?")[0], f"{method} {route}", body=dict(case.body))
+    return Case(method, EXAMPLE_URLS.get(route, "/" + route), f"{method} {route}")

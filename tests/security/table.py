@@ -1,0 +1,320 @@
+"""The isolation table: for every route that takes an id (in its path, query or body), the
+requests that name another project's object, and how each must be refused.
+
+A URL or body is a template: `{own.x}` is always the caller's project (see conftest.World),
+`{target.x}` is the other project's in the attack and the caller's own in the control (the
+same request about our own object must be answered, so a refusal is about whose id it is, not
+a typo in the case). test_route_table.py fails while a route of the URL configuration has no
+entry here, in EXEMPT (no id at all) or in NOT_PROJECT_IDS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int | None = 404  # None: a websocket closed before accept
+    says: str | None = None  # text the answer must contain
+    location: str | None = None  # a redirect's target (a template)
+
+
+NOT_FOUND = Refusal(404)
+BAD_SIGNATURE = Refusal(403)
+CLOSED = Refusal(None)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str  # GET, POST, PUT, DELETE; WS for a websocket handshake
+    url: str
+    what: str  # what the request tries, in words (the test id)
+    body: dict[str, Any] = field(default_factory=dict)  # JSON for the API, a form for pages
+    upload: str | None = None  # a multipart field that carries a PNG
+    refused: Refusal = NOT_FOUND
+    modes: tuple[str, ...] = ()  # () = every mode of the route's kind (conftest: API_MODES, PAGE_MODES)
+    control: bool = True
+
+
+def get(url: str, what: str, **kw: Any) -> Case:
+    return Case("GET", url, what, **kw)
+
+
+def post(url: str, what: str, **kw: Any) -> Case:
+    return Case("POST", url, what, **kw)
+
+
+def put(url: str, what: str, **kw: Any) -> Case:
+    return Case("PUT", url, what, **kw)
+
+
+def delete(url: str, what: str, **kw: Any) -> Case:
+    return Case("DELETE", url, what, **kw)
+
+
+def ws(url: str, what: str, **kw: Any) -> Case:
+    return Case("WS", url, what, refused=CLOSED, modes=("key", "session"), **kw)
+
+
+SAY = {"content": "hello", "send_to_llm": False}
+EDIT = {
+    "content": "make it blue",
+    "operation": "generate_image",
+    "image_model_provider": "local",
+    "image_model_name": "easel-local-painter",
+    "stream": True,  # the control's run is queued, never awaited
+}
+P = "/projects/{own.project}"  # our own project's pages
+T = "/projects/{target.project}"  # their project's pages (ours in the control)
+
+CASES: dict[str, list[Case]] = {
+    # --- The API ----------------------------------------------------------------------------
+    "api/threads/messages": [
+        post("/api/threads/messages", "posts into their thread", body={**SAY, "thread_id": "{target.thread}"}),
+        post(
+            "/api/threads/messages",
+            "starts a thread with their assistant",
+            body={**SAY, "assistant_id": "{target.assistant}"},
+        ),
+        post(
+            "/api/threads/messages", "edits their image", body={**EDIT, "input_image_document_id": "{target.document}"}
+        ),
+        post(
+            "/api/threads/messages",
+            "edits their image in our thread",
+            body={**EDIT, "thread_id": "{own.thread}", "input_image_document_id": "{target.document}"},
+        ),
+        post(
+            "/api/threads/messages",
+            "uploads into their thread",
+            body={"content": "look", "send_to_llm": "false", "thread_id": "{target.thread}"},
+            upload="files",
+        ),
+    ],
+    "api/threads/<uuid:thread_id>/messages": [
+        post("/api/threads/{target.thread}/messages", "posts into their thread", body=SAY),
+        post(
+            "/api/threads/{target.thread}/messages",
+            "uploads into their thread",
+            body={"content": "look", "send_to_llm": "false"},
+            upload="files",
+        ),
+    ],
+    "api/threads/<uuid:thread_id>": [
+        get("/api/threads/{target.thread}", "reads their thread"),
+        delete("/api/threads/{target.thread}", "deletes their thread"),
+    ],
+    "api/threads/<uuid:thread_id>/documents": [
+        get("/api/threads/{target.thread}/documents", "lists their thread's images"),
+        post("/api/threads/{target.thread}/documents", "uploads into their thread", upload="file"),
+    ],
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/events": [
+        get("/api/threads/{target.thread}/runs/{target.run}/events", "follows their run"),
+        get("/api/threads/{own.thread}/runs/{target.run}/events", "follows their run under our thread"),
+        get("/api/threads/{target.thread}/runs/{own.run}/events", "follows our run under their thread"),
+    ],
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/cancel": [
+        post("/api/threads/{target.thread}/runs/{target.run}/cancel", "cancels their run"),
+        post("/api/threads/{own.thread}/runs/{target.run}/cancel", "cancels their run under our thread"),
+    ],
+    "api/assistants/<uuid:assistant_id>": [
+        get("/api/assistants/{target.assistant}", "reads their assistant"),
+        put("/api/assistants/{target.assistant}", "renames their assistant", body={"name": "ours now"}),
+        delete("/api/assistants/{target.assistant}", "deletes their assistant"),
+    ],
+    "api/assistants/<uuid:assistant_id>/threads": [
+        get("/api/assistants/{target.assistant}/threads", "lists their assistant's threads"),
+        post("/api/assistants/{target.assistant}/threads", "opens a thread on their assistant", body={"metadata": {}}),
+    ],
+    "api/assistants/<uuid:assistant_id>/documents": [
+        get("/api/assistants/{target.assistant}/documents", "lists their assistant's images"),
+        post("/api/assistants/{target.assistant}/documents", "uploads to their assistant", upload="file"),
+    ],
+    "api/documents": [get("/api/documents?thread_id={target.thread}", "filters by their thread")],
+    "api/documents/<uuid:document_id>": [
+        get("/api/documents/{target.document}", "reads their image"),
+        delete("/api/documents/{target.document}", "deletes their image"),
+    ],
+    "api/documents/<uuid:document_id>/status": [get("/api/documents/{target.document}/status", "reads its status")],
+    "api/documents/<uuid:document_id>/lineage": [get("/api/documents/{target.document}/lineage", "reads its lineage")],
+    # Media URLs need no key: the signature is the permission, so another document's is refused.
+    "api/media/<uuid:document_id>.thumb.webp": [
+        get(
+            "/api/media/{target.document}.thumb.webp?expires={own.expires}&sig={own.thumb_sig}",
+            "fetches their thumbnail with our signature",
+            refused=BAD_SIGNATURE,
+        ),
+        get(
+            "/api/media/{target.document}.thumb.webp",
+            "fetches their thumbnail unsigned",
+            refused=BAD_SIGNATURE,
+            control=False,
+        ),
+    ],
+    "api/media/<uuid:document_id>.<str:ext>": [
+        get(
+            "/api/media/{target.document}.png?expires={own.expires}&sig={own.sig}",
+            "fetches their image with our signature",
+            refused=BAD_SIGNATURE,
+        ),
+        get("/api/media/{target.document}.png", "fetches their image unsigned", refused=BAD_SIGNATURE, control=False),
+    ],
+    # Provider keys are named by provider, scoped to the caller: only they stored one for theirs.
+    "api/providers/<str:provider>/credentials": [
+        get("/api/providers/{target.provider}/credentials", "reads the provider key only they stored"),
+        delete("/api/providers/{target.provider}/credentials", "deletes the provider key only they stored"),
+    ],
+    # --- The dashboard ----------------------------------------------------------------------
+    "projects/switch": [
+        post(
+            "/projects/switch",
+            "switches to their project",
+            body={"project": "{target.project}", "section": "keys"},
+            refused=Refusal(302, location="/"),
+        )
+    ],
+    "projects/<uuid:project_id>/threads": [get(T + "/threads", "lists their threads")],
+    "projects/<uuid:project_id>/threads/new": [post(T + "/threads/new", "starts a thread in their project")],
+    "projects/<uuid:project_id>/threads/<uuid:thread_id>": [
+        get(T + "/threads/{target.thread}", "opens their thread"),
+        get(P + "/threads/{target.thread}", "opens their thread under our project"),
+    ],
+    "projects/<uuid:project_id>/threads/<uuid:thread_id>/messages": [
+        post(T + "/threads/{target.thread}/messages", "posts into their thread", body={"content": "hi"}),
+        post(
+            P + "/threads/{target.thread}/messages", "posts into their thread under our project", body={"content": "hi"}
+        ),
+        post(
+            P + "/threads/{own.thread}/messages",
+            "refines their image in our thread",
+            body={"content": "bluer", "refine_document_id": "{target.document}"},
+            refused=Refusal(200, says="Document not found"),
+        ),
+    ],
+    "projects/<uuid:project_id>/gallery": [
+        get(T + "/gallery", "opens their gallery"),
+        get(
+            P + "/gallery?thread={target.thread}",
+            "filters our gallery by their thread",
+            refused=Refusal(200, says="No such thread in this project."),
+        ),
+    ],
+    "projects/<uuid:project_id>/images/<uuid:document_id>": [
+        get(T + "/images/{target.document}", "opens their image"),
+        get(P + "/images/{target.document}", "opens their image under our project"),
+    ],
+    "projects/<uuid:project_id>/members": [get(T + "/members", "lists their members")],
+    "projects/<uuid:project_id>/members/invite": [
+        post(T + "/members/invite", "invites into their project", body={"email": "new@ours.example", "role": "admin"})
+    ],
+    "projects/<uuid:project_id>/members/<int:membership_id>/role": [
+        post(
+            T + "/members/{target.membership}/role",
+            "promotes their member",
+            body={"m{target.membership}-role": "admin"},
+        ),
+        post(
+            P + "/members/{target.membership}/role",
+            "promotes their member under our project",
+            body={"m{target.membership}-role": "admin"},
+        ),
+    ],
+    "projects/<uuid:project_id>/members/<int:membership_id>/remove": [
+        post(T + "/members/{target.membership}/remove", "removes their member"),
+        post(P + "/members/{target.membership}/remove", "removes their member under our project"),
+    ],
+    "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/revoke": [
+        post(T + "/invitations/{target.invitation}/revoke", "revokes their invitation"),
+        post(P + "/invitations/{target.invitation}/revoke", "revokes their invitation under our project"),
+    ],
+    "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/renew": [
+        post(T + "/invitations/{target.invitation}/renew", "renews their invitation (a new link)"),
+        post(P + "/invitations/{target.invitation}/renew", "renews their invitation under our project"),
+    ],
+    "projects/<uuid:project_id>/keys": [get(T + "/keys", "lists their API keys")],
+    "projects/<uuid:project_id>/keys/new": [
+        post(T + "/keys/new", "mints a key of their project", body={"name": "mine"})
+    ],
+    "projects/<uuid:project_id>/keys/<uuid:key_id>/revoke": [
+        post(T + "/keys/{target.key}/revoke", "revokes their key"),
+        post(P + "/keys/{target.key}/revoke", "revokes their key under our project"),
+    ],
+    # An invitation link's token is the capability; holding another project's link for someone
+    # else's address must not let the signed-in caller in. (Their invitee is not our caller, so
+    # there is no control: our own invitation is for someone else too.)
+    "accounts/invitations/<str:token>": [
+        get(
+            "/accounts/invitations/{target.invite_token}",
+            "opens their invitation for someone else",
+            refused=Refusal(200, says='data-state="other_account"'),
+            control=False,
+        ),
+        get("/accounts/invitations/not-{target.invite_token}", "guesses an invitation token", control=False),
+    ],
+    "accounts/invitations/<str:token>/join": [
+        post(
+            "/accounts/invitations/{target.invite_token}/join",
+            "joins their project on someone else's invitation",
+            refused=Refusal(403),
+            control=False,
+        ),
+    ],
+    "accounts/invitations/<str:token>/password": [
+        post(
+            "/accounts/invitations/{target.invite_token}/password",
+            "sets the password of their invitee",
+            body={"new_password1": "a new Pass phrase 42", "new_password2": "a new Pass phrase 42"},
+            refused=Refusal(302, location="/accounts/invitations/{target.invite_token}"),
+            control=False,
+        ),
+    ],
+    # --- Websockets -------------------------------------------------------------------------
+    "ws/threads/<uuid:target_id>": [ws("/ws/threads/{target.thread}", "follows their thread")],
+    "ws/projects/<uuid:target_id>": [ws("/ws/projects/{target.project}", "follows their project")],
+}
+
+# Methods of a class-based view that name no other project's object, with the reason.
+METHOD_EXEMPT: dict[tuple[str, str], str] = {
+    ("api/providers/<str:provider>/credentials", "PUT"): (
+        "names no object: it stores the caller's own key for a provider "
+        "(test_body_ids: storing a provider key leaves the other project's alone)"
+    ),
+}
+
+# Routes with no id anywhere (path, query or body). Lists among them are checked to show only
+# the caller's project in test_isolation: test_lists_show_only_the_callers_project.
+EXEMPT: dict[str, str] = {
+    "": "no id: sends a signed-in user to one of their own projects",
+    "healthz": "no id and no project data: the service's health",
+    "accounts/login": "no id: signs in",
+    "accounts/logout": "no id: signs out",
+    "api/threads": "no id: the caller's project's threads (a list)",
+    "api/assistants": "no id: the caller's project's assistants; POST makes one in the caller's project",
+    "api/models/image/all": "no id: the model catalog, the same for every project",
+    "api/models/image/providers": "no id: the model catalog",
+    "api/models/llm": "no id: the model catalog",
+    "api/providers": "no id: the caller's project's providers (a list)",
+    "api/usage": "no id: the caller's project's usage (dates only)",
+}
+
+# Routes whose path parameters are not a project's objects.
+NOT_PROJECT_IDS: dict[str, str] = {
+    "api/models/image/(?P<model_name>.+)": "a catalog model name, the same for every project",
+}
+
+# The Django admin is for staff accounts, not project members: test_isolation checks that a
+# member is sent to its sign-in for every admin route, whatever ids it names.
+ADMIN_PREFIX = "admin/"
+
+# GET routes without ids whose answers list a project's data: none may show the other project's.
+LISTS = [
+    "/api/threads?include_messages=true",
+    "/api/assistants",
+    "/api/documents",
+    "/api/providers",
+    "/api/usage",
+    "/api/models/image/all",
+    "/api/models/llm",
+]
