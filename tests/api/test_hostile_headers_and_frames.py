@@ -11,6 +11,7 @@ from asgiref.testing import ApplicationCommunicator
 from designs.models import Message, Thread
 from designs.services.projects import api_key_create
 from tests.api.conftest import row_counts
+from tests.support.ws import ws_scope
 
 URL = "/api/threads/messages"
 
@@ -33,18 +34,8 @@ async def test_a_websocket_frame_nested_past_the_recursion_limit_is_ignored_and_
 
     project = await Project.objects.acreate(name="frames")
     _key, secret = await api_key_create_async(project)
-    scope = {
-        "type": "websocket",
-        "path": f"/ws/projects/{project.id}",
-        "raw_path": f"/ws/projects/{project.id}".encode(),
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1:8000"), (b"x-api-key", secret.encode())],
-        "subprotocols": [],
-        "scheme": "ws",
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    feed = ApplicationCommunicator(application, scope)
+    headers = [(b"host", b"127.0.0.1:8000"), (b"x-api-key", secret.encode())]
+    feed = ApplicationCommunicator(application, ws_scope(f"/ws/projects/{project.id}", headers))
     await feed.send_input({"type": "websocket.connect"})
     assert (await feed.receive_output(5))["type"] == "websocket.accept"
     await feed.send_input({"type": "websocket.receive", "text": "[" * 100_000 + "]" * 100_000})

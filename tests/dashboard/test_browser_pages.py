@@ -48,6 +48,24 @@ def test_signing_in_and_out(tab):
     expect(page).to_have_url(re.compile(r"/accounts/login$"))
 
 
+def test_repeated_wrong_passwords_end_on_a_page_that_says_when_to_try_again(tab):
+    page = tab.page
+    tab.allow_console(r"status of 429")
+    try:
+        for n in range(10):  # EASEL_LOGIN_FAILURE_LIMIT's default
+            tab.go("/accounts/login")
+            page.get_by_label("Email or username").fill("guesser@example.com")
+            page.get_by_label("Password").fill(f"guess number {n}")
+            page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
+        expect(page.get_by_role("alert")).to_contain_text("Try again in 15 minutes")
+        tab.screenshot("locked-out")
+    finally:
+        # The address (127.0.0.1) is paused too: clear it for the tests that sign in after this one.
+        tab.studio.live.manage("axes_reset")
+    tab.sign_in()
+
+
 def test_refine_shows_lineage_in_the_thread_the_image_page_and_the_gallery(tab):
     page = tab.page
     thread_id, parent_id = _seed_image(tab, "draw a red robot")

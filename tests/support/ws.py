@@ -10,10 +10,10 @@ from urllib.parse import urlsplit
 from asgiref.testing import ApplicationCommunicator
 
 
-async def ws_handshake(application, path: str, headers: list[tuple[bytes, bytes]], wait: float = 5) -> int | None:
-    """None when the socket was accepted (then closed by us), else the close code it was refused with."""
+def ws_scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict:
+    """The ASGI scope of a websocket to `path` (query string included) with these headers."""
     parts = urlsplit(path)
-    scope = {
+    return {
         "type": "websocket",
         "path": parts.path,
         "raw_path": parts.path.encode(),
@@ -24,7 +24,11 @@ async def ws_handshake(application, path: str, headers: list[tuple[bytes, bytes]
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
     }
-    communicator = ApplicationCommunicator(application, scope)
+
+
+async def ws_handshake(application, path: str, headers: list[tuple[bytes, bytes]], wait: float = 5) -> int | None:
+    """None when the socket was accepted (then closed by us), else the close code it was refused with."""
+    communicator = ApplicationCommunicator(application, ws_scope(path, headers))
     await communicator.send_input({"type": "websocket.connect"})
     answer = await communicator.receive_output(wait)
     if answer["type"] == "websocket.accept":
