@@ -51,14 +51,15 @@ def content_security_policy(get_response: Callable[[HttpRequest], Any]) -> Calla
     """The Content-Security-Policy of settings.CONTENT_SECURITY_POLICY on every response.
 
     django-csp's own middleware is a MiddlewareMixin, which under ASGI runs its hooks in a
-    thread (two hops per request, SSE streams included); the header needs none of that.
+    thread (two hops per request, SSE streams included); the header needs none of that. The
+    policy is built once, when the handler loads its middleware: settings do not change under
+    a running process.
     """
+    policy = build_policy()
 
     def add_header(response: HttpResponse) -> HttpResponse:
-        if "Content-Security-Policy" not in response:
-            policy = build_policy()
-            if policy:
-                response["Content-Security-Policy"] = policy
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
         return response
 
     if iscoroutinefunction(get_response):

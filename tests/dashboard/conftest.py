@@ -13,6 +13,7 @@ from designs.models import Membership, Project
 
 # The live-server and Chromium fixtures (tests/dashboard/browser.py).
 from tests.dashboard.browser import celery_studio, chromium, second_tab, studio, tab  # noqa: E402, F401
+from tests.support.storage import use_local_media
 
 PASSWORD = "correct horse battery staple"
 
@@ -55,10 +56,4 @@ def team(db, settings) -> Team:
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.EASEL_MEDIA_DELIVERY = "stream"
-    return settings.MEDIA_ROOT
+    return use_local_media(settings, tmp_path / "media")

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.processes import LiveEasel
 from tests.support.s3 import CREDENTIALS, REGION, MotoServer
+from tests.support.storage import use_local_media
 
 
 @pytest.fixture(scope="session")
@@ -130,13 +131,7 @@ def media_dir(settings, tmp_path) -> LocalStore:
 
 
 def _filesystem(settings, tmp_path: Path) -> LocalStore:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.EASEL_MEDIA_DELIVERY = "stream"
-    return LocalStore("filesystem", root=tmp_path / "media")
+    return LocalStore("filesystem", root=use_local_media(settings, tmp_path / "media"))
 
 
 # The in-process tenants of tests/api: alpha is ours, bravo a stranger.

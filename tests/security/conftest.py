@@ -34,6 +34,7 @@ from designs.services.images import inspect_image
 from designs.services.invitations import token_hash
 from designs.services.projects import api_key_create
 from designs.services.threads import assistant_default, thread_create
+from tests.support.storage import use_local_media
 
 PASSWORD = "correct horse battery staple"
 # Rows a request may touch without changing anything anyone can see: a key's last use.
@@ -145,18 +146,11 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
 
 @pytest.fixture(autouse=True)
 def quiet_settings(settings, tmp_path):
-    """Files in a private MEDIA_ROOT, fast password hashing, limits out of the way."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.EASEL_MEDIA_DELIVERY = "stream"
+    """Files in a private MEDIA_ROOT and fast password hashing (the root conftest puts the
+    limits out of reach)."""
+    use_local_media(settings, tmp_path / "media")
     # PBKDF2 at full strength costs ~0.3 s a user; these tests are not about hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Hundreds of requests from accounts whose ids the database hands out again each test.
-    settings.EASEL_RATE_LIMIT_PER_MINUTE = 1_000_000
-    settings.EASEL_MAX_WEBSOCKETS_PER_USER = settings.EASEL_MAX_WEBSOCKETS_PER_KEY = 1_000
     return settings
 
 
