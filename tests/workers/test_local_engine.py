@@ -1,4 +1,5 @@
-"""The offline "local" image engine: real pictures that follow the prompt, deterministic, fast."""
+"""The offline "local" image engine (workers/local/) and its adapter: real pictures that follow the
+prompt, deterministic, fast."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import time
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from workers.local import edit, render
 from workers.providers.base import ImageRequest, ImageResult, InputImage, ProviderError
-from workers.providers.local_painter import LocalImages, edit, render
+from workers.providers.local_images import LocalImages
 
 SMALL = {"size": "256x256"}  # most checks do not need full-size pictures
 
@@ -324,7 +326,7 @@ def test_rendering_a_1024_square_takes_well_under_half_a_second():
 
 def test_an_edit_recolours_the_named_subject_not_the_largest_one():
     from workers.providers.base import ImageRequest, InputImage
-    from workers.providers.local_painter import LocalImages
+    from workers.providers.local_images import LocalImages
 
     painter = LocalImages(latency=0)
     first = painter.generate(
