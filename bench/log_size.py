@@ -45,13 +45,13 @@ def main() -> None:
     django.setup()
     import redis
 
-    from designs.events import RedisEventLog
+    from designs.events import TERMINAL_TYPES, RedisEventLog
     from tests.support.processes import RedisServer
 
     server = RedisServer(Path(tempfile.mkdtemp(prefix="easel-log-size-")))
     raw = redis.Redis.from_url(server.url)
     try:
-        log = RedisEventLog(server.url, ttl=300, open_ttl=3600)
+        log = RedisEventLog(server.url, ttl=300, open_ttl=3600, terminal=TERMINAL_TYPES)
         print("| chunks | answer (chars) | stored as | Redis, 3 streams (MiB) | append CPU (ms/chunk) |")
         print("|---|---|---|---|---|")
         for chunks in (int(n) for n in args.chunks.split(",")):

@@ -1,7 +1,7 @@
 """Websocket feeds: a thread's or a project's run events, live, with replay from an event id.
 
 The consumer only authorizes, replays and relays: the events come from the same log the SSE
-endpoints read (`designs.events`), so a websocket and a stream never disagree.
+endpoints read (`designs.events.get_log`), so a websocket and a stream never disagree.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from designs.parsers import JSONRefused, load_json
 from designs.ws_slots import Slot, slot_claim, slot_keep, slot_release
 
 CLOSE_BAD_REQUEST = 4400
-CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429  # the user or key already holds its EASEL_MAX_WEBSOCKETS_PER_* feeds
 

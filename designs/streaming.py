@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from django.conf import settings
+from django.urls import Resolver404, resolve
 
 from designs import events
 from designs.db import db_call
+from designs.events import TERMINAL_TYPES, EventType
 from designs.models import Run
 
 FIRST_LOOK = 0.001  # seconds: the first read only looks, so a finished run ends at once
@@ -45,21 +48,22 @@ async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator
         except (OSError, ConnectionError, *_redis_errors()) as exc:
             # The log's store went away: say so and end, so the client reconnects with its
             # Last-Event-ID once it is back, instead of hanging on a dead connection.
-            yield [(None, {"type": "error", "run_id": run_id, "error": f"Event log unavailable: {type(exc).__name__}"})]
+            error = f"Event log unavailable: {type(exc).__name__}"
+            yield [(None, {"type": EventType.ERROR, "run_id": run_id, "error": error})]
             return
         wait = settings.EASEL_SSE_KEEPALIVE
         if batch:
             upto = _through_terminal(batch)
             last = upto[-1][0]
             yield upto
-            if upto[-1][1].get("type") in events.TERMINAL_TYPES:
+            if upto[-1][1].get("type") in TERMINAL_TYPES:
                 return
             continue
         ended = await _terminal_from_row(run_id)
         if ended is not None:
             # The run ended: anything appended since the read above still comes first, in order.
             rest = _through_terminal(await log.read(stream, last, wait=FIRST_LOOK))
-            if rest and rest[-1][1].get("type") in events.TERMINAL_TYPES:
+            if rest and rest[-1][1].get("type") in TERMINAL_TYPES:
                 yield rest
                 return
             yield [*rest, (None, ended)]
@@ -69,7 +73,7 @@ async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator
                 (
                     None,
                     {
-                        "type": "error",
+                        "type": EventType.ERROR,
                         "run_id": run_id,
                         "error": f"Run did not finish within {settings.EASEL_RUN_WAIT_TIMEOUT} s",
                     },
@@ -82,7 +86,7 @@ async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator
 def _through_terminal(batch: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
     """The batch up to and including its first terminal event."""
     for index, (_event_id, event) in enumerate(batch):
-        if event.get("type") in events.TERMINAL_TYPES:
+        if event.get("type") in TERMINAL_TYPES:
             return batch[: index + 1]
     return batch
 
@@ -106,10 +110,10 @@ async def _terminal_from_row(run_id: str) -> dict | None:
         return None
     base = {"thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id), "run_id": run_id}
     if run.status == Run.Status.COMPLETED:
-        return {"type": "run_ended", "status": "completed", **base}
+        return {"type": EventType.RUN_ENDED, "status": "completed", **base}
     if run.status == Run.Status.CANCELLED:
-        return {"type": "run_cancelled", **base}
-    return {"type": "run_failed", "error": run.error or "Run failed", **base}
+        return {"type": EventType.RUN_CANCELLED, **base}
+    return {"type": EventType.RUN_FAILED, "error": run.error or "Run failed", **base}
 
 
 async def sse_body(run_id: str, after: str | None = None) -> AsyncIterator[bytes]:
@@ -126,6 +130,22 @@ async def sse_body(run_id: str, after: str | None = None) -> AsyncIterator[bytes
 async def wait_for_end(run_id: str) -> dict:
     """The terminal event of a run (waits for it)."""
     async for _event_id, event in follow(run_id):
-        if event.get("type") in events.TERMINAL_TYPES:
+        if event.get("type") in TERMINAL_TYPES:
             return event
-    return {"type": "error", "error": "Run ended without a terminal event"}
+    return {"type": EventType.ERROR, "error": "Run ended without a terminal event"}
+
+
+def event_stream_view(view: Any) -> Any:
+    """Mark an async view that may answer with a long-lived event stream. The ASGI handler
+    (project/asgi.py) asks the URL resolver whether a path leads to one, so the stream paths
+    are declared once, in designs/urls.py."""
+    view.streams_events = True
+    return view
+
+
+def is_event_stream_path(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "streams_events", False))

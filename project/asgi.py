@@ -23,10 +23,11 @@ class StreamingASGIHandler(ASGIHandler):
     process-wide sync thread. Every other request keeps Django's behaviour.
     """
 
-    STREAMS = re.compile(r"^/api/threads/(?:messages|[0-9a-fA-F-]{36}/(?:messages|runs/[0-9a-fA-F-]{36}/events))$")
-
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and self.STREAMS.match(scope.get("path", "")):
+        # Which paths stream is declared once, on the views (designs.streaming.event_stream_view).
+        from designs.streaming import is_event_stream_path
+
+        if scope["type"] == "http" and is_event_stream_path(scope.get("path", "")):
             await self.handle(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

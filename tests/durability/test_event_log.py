@@ -9,7 +9,7 @@ import httpx
 import pytest
 import redis
 
-from designs.events import RedisEventLog, id_key
+from designs.events import TERMINAL_TYPES, RedisEventLog, id_key
 from tests.support.sse import read_all
 
 TTL, OPEN_TTL = 300, 3600
@@ -17,7 +17,7 @@ TTL, OPEN_TTL = 300, 3600
 
 @pytest.fixture
 def log(redis_server) -> RedisEventLog:
-    return RedisEventLog(redis_server.url, ttl=TTL, open_ttl=OPEN_TTL)
+    return RedisEventLog(redis_server.url, ttl=TTL, open_ttl=OPEN_TTL, terminal=TERMINAL_TYPES)
 
 
 @pytest.fixture
