@@ -173,7 +173,7 @@ class Run(models.Model):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     images_generated = models.PositiveIntegerField(default=0)
-    # Estimated from catalog prices when the run ends (workers.providers.catalog.estimate_cost).
+    # Estimated from catalog prices when the run ends (designs.catalog.estimate_cost).
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -223,8 +223,6 @@ class Message(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETED)
     # The client's own metadata, stored as sent and never read as Easel's fields.
     metadata = models.JSONField(default=dict, blank=True)
-    # Easel's: the documents a user message carries (uploads, or the image a direct edit names).
-    attachment_ids = models.JSONField(default=list, blank=True)
     model_provider = models.CharField(max_length=100, null=True, blank=True)
     model_name = models.CharField(max_length=200, null=True, blank=True)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -240,16 +238,18 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.role}: {(self.content or '')[:40]}"
 
-    def attached_ids(self) -> list[str]:
-        """The documents this message carries, as Easel stored them. Only valid ids are
-        returned, so a hand-edited or legacy row never breaks a read of its thread."""
-        out = []
-        for item in self.attachment_ids if isinstance(self.attachment_ids, list) else []:
-            try:
-                out.append(str(uuid.UUID(str(item))))
-            except ValueError:
-                continue
-        return out
+    def input_documents(self, role: str | None = None) -> list[Document]:
+        """The documents this message carries (`inputs`), first first, of `role` if given.
+
+        Uses a prefetch of `inputs__document` when there is one. Only the message's own
+        project's documents are returned, whatever a row says.
+        """
+        links = sorted(self.inputs.all(), key=lambda link: link.position)
+        return [
+            link.document
+            for link in links
+            if (role is None or link.role == role) and link.document.project_id == self.project_id
+        ]
 
 
 def document_upload_to(document: Document, filename: str) -> str:
@@ -357,6 +357,34 @@ class DocumentParent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parent_id} -> {self.child_id}"
+
+
+class MessageInput(models.Model):
+    """A document a user message carries: an upload, or the image a direct edit names.
+
+    Deleting the document deletes the link, so its thread stays readable without it.
+    """
+
+    class Role(models.TextChoices):
+        SOURCE = "source"  # the image a direct edit changes (position 0)
+        REFERENCE = "reference"  # shown to the model, edited only if the model names it
+        MASK = "mask"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="inputs")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="message_inputs")
+    position = models.PositiveSmallIntegerField(default=0)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.REFERENCE)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "position"], name="one_input_per_position"),
+            models.UniqueConstraint(fields=["message", "document"], name="one_input_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} ({self.role}) -> message {self.message_id}"
 
 
 class IdempotencyKey(models.Model):

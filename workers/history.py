@@ -56,14 +56,15 @@ def _chat_message(message: Message, run: Run) -> ChatMessage:
         )
         return ChatMessage(role="assistant", content=message.content or "", tool_calls=calls)
     images: tuple[tuple[str, bytes], ...] = ()
-    if message.id == run.user_message_id and message.attached_ids():
-        images = tuple(_attachment_bytes(message, message.attached_ids()))
+    if message.id == run.user_message_id:
+        images = tuple(_input_bytes(message))
     return ChatMessage(role="user", content=message.content or "", images=images)
 
 
-def _attachment_bytes(message: Message, ids: list[str]) -> list[tuple[str, bytes]]:
+def _input_bytes(message: Message) -> list[tuple[str, bytes]]:
+    """Every image the run's own user message carries, in order: the LLM sees them all."""
     out = []
-    for document in Document.objects.filter(project_id=message.project_id, id__in=ids):
+    for document in message.input_documents():
         with document.file.open("rb") as handle:
             out.append((document.mime_type, handle.read()))
     return out

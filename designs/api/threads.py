@@ -16,7 +16,7 @@ from designs.services import threads as services
 def _messages(thread: Thread) -> list[Message]:
     return list(
         thread.messages.order_by("seq").prefetch_related(
-            Prefetch("documents", queryset=Document.objects.order_by("output_index"))
+            Prefetch("documents", queryset=Document.objects.order_by("output_index")), "inputs__document"
         )
     )
 

@@ -31,6 +31,7 @@ from designs.models import (
     Document,
     DocumentParent,
     Message,
+    MessageInput,
     Project,
     Run,
     Thread,
@@ -313,18 +314,16 @@ def documents_purge_unreferenced(*, days: int | None = None, now: datetime | Non
             created_at__lt=cutoff,
             thread__isnull=False,
             message__isnull=True,
+            message_inputs__isnull=True,
             child_links__isnull=True,
             children__isnull=True,
         )
     )
-    attached = _attached_ids({d.thread_id for d in candidates})
     purged = 0
     for document in candidates:
-        if str(document.id) in attached:
-            continue
         with transaction.atomic():
-            # Checked again under the transaction: a new edit may have used it meanwhile.
-            if DocumentParent.objects.filter(parent_id=document.id).exists():
+            # Checked again under the transaction: a new edit or turn may have used it meanwhile.
+            if _still_used(document):
                 continue
             document_delete(document=document)
         purged += 1
@@ -341,13 +340,11 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _attached_ids(thread_ids: set[Any]) -> set[str]:
-    lists = (
-        Message.objects.filter(thread_id__in=thread_ids)
-        .exclude(attachment_ids=[])
-        .values_list("attachment_ids", flat=True)
+def _still_used(document: Document) -> bool:
+    return (
+        DocumentParent.objects.filter(parent_id=document.id).exists()
+        or MessageInput.objects.filter(document_id=document.id).exists()
     )
-    return {str(i) for ids in lists for i in (ids if isinstance(ids, list) else [])}
 
 
 def storage_orphans_purge(*, grace: timedelta = ORPHAN_GRACE, now: datetime | None = None) -> int:

@@ -6,10 +6,9 @@ import uuid
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
-from designs.errors import ApiError
-from designs.models import Assistant, Document, Message, Project, Thread
+from designs.exceptions import NotFound
+from designs.models import Assistant, Document, Project, Thread
 from designs.services.documents import document_delete
 
 DEFAULT_ASSISTANT_NAME = "Default Assistant"
@@ -17,10 +16,10 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 
 
 def assistant_get(*, project: Project, assistant_id: uuid.UUID | str) -> Assistant:
-    """The project's assistant, or ApiError 404 (also for another project's id)."""
+    """The project's assistant, or NotFound (also for another project's id)."""
     assistant = Assistant.objects.filter(project=project, id=assistant_id).first()
     if assistant is None:
-        raise ApiError("Assistant not found", 404)
+        raise NotFound("Assistant not found")
     return assistant
 
 
@@ -28,7 +27,7 @@ def thread_get(*, project: Project, thread_id: uuid.UUID | str, for_update: bool
     queryset = Thread.objects.select_related("assistant").filter(project=project, id=thread_id)
     thread = (queryset.select_for_update() if for_update else queryset).first()
     if thread is None:
-        raise ApiError("Thread not found", 404)
+        raise NotFound("Thread not found")
     return thread
 
 
@@ -68,8 +67,3 @@ def thread_delete(*, thread: Thread) -> None:
     for document in Document.objects.filter(thread=thread):
         document_delete(document=document)
     thread.delete()
-
-
-def next_message_seq(thread: Thread) -> int:
-    current = Message.objects.filter(thread=thread).aggregate(top=Max("seq"))["top"]
-    return (current or 0) + 1

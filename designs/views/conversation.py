@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from designs import events
+from designs.events import EventType
 from designs.models import Document, Message, Run, Thread
 from designs.views.pictures import Picture, picture, pictures_with_lineage
 
@@ -36,20 +37,20 @@ def run_progress(run: Run) -> Progress:
         progress.pending[DIRECT_TOOL_CALL] = {}
     for _event_id, event in events.get_log().entries(events.run_stream(run.id)):
         kind, call = event.get("type"), str(event.get("tool_call_id") or "")
-        if kind == "content_streaming":
+        if kind == EventType.CONTENT_STREAMING:
             progress.text = event.get("accumulated_content") or progress.text + (event.get("content") or "")
-        elif kind == "tool_call_start" and event.get("hosted") and call not in done:
+        elif kind == EventType.TOOL_CALL_START and event.get("hosted") and call not in done:
             progress.pending.setdefault(call, {})
-        elif kind == "media_preview" and call not in done:
+        elif kind == EventType.MEDIA_PREVIEW and call not in done:
             preview = event.get("preview") or {}
             progress.pending.setdefault(call, {})[int(event.get("index") or 0)] = preview.get("data_url")
-        elif kind == "media_generated":
+        elif kind == EventType.MEDIA_GENERATED:
             done.add(call)
             progress.pending.pop(call, None)
-        elif kind == "media_failed":
+        elif kind == EventType.MEDIA_FAILED:
             progress.pending.pop(call, None)
             progress.failed[call] = str(event.get("error") or "The image could not be made")
-        elif kind == "run_restarted":
+        elif kind == EventType.RUN_RESTARTED:
             progress, done = Progress(), set()
     return progress
 
@@ -116,14 +117,15 @@ def conversation(thread: Thread, base: str) -> Conversation:
     # Read the feed's position before anything else: whatever is stored by then is rendered,
     # and whatever comes after it is replayed to the page.
     position = events.get_log().last_id(events.thread_stream(thread.id))
-    messages = list(Message.objects.filter(thread=thread).order_by("seq", "created_at"))
+    messages = list(
+        Message.objects.filter(thread=thread).order_by("seq", "created_at").prefetch_related("inputs__document")
+    )
     runs = {run.id: run for run in Run.objects.filter(thread=thread)}
     documents = list(Document.objects.filter(thread=thread).order_by("created_at", "output_index"))
     made = pictures_with_lineage([d for d in documents if d.operation != Document.Operation.UPLOAD], base)
     by_run: dict[Any, list[Picture]] = {}
     for item in made:
         by_run.setdefault(item.document.run_id, []).append(item)
-    stored = {d.id: d for d in documents}
     turns: list[Turn] = []
     turn_of_run: dict[Any, Turn] = {}
     for message in messages:
@@ -132,7 +134,7 @@ def conversation(thread: Thread, base: str) -> Conversation:
             turn = Turn(
                 user=message,
                 run=runs.get(message.run_id),
-                attachments=_attachments(thread, message.attached_ids(), stored, base),
+                attachments=[picture(d, base) for d in message.input_documents()],
             )
             turns.append(turn)
             if message.run_id:
@@ -149,11 +151,3 @@ def conversation(thread: Thread, base: str) -> Conversation:
             if turn.active:
                 turn.progress = run_progress(turn.run)
     return Conversation(thread, turns, position)
-
-
-def _attachments(thread: Thread, ids: list[str], stored: dict[Any, Document], base: str) -> list[Picture]:
-    known = {str(k): d for k, d in stored.items()}
-    missing = [i for i in ids if i not in known]
-    if missing:  # e.g. an upload without a thread; still only this project's documents
-        known.update({str(d.id): d for d in Document.objects.filter(project_id=thread.project_id, id__in=missing)})
-    return [picture(known[i], base) for i in ids if i in known]

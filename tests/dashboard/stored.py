@@ -10,7 +10,8 @@ from PIL import Image
 from designs.models import Document, Message, Project, Run, Thread
 from designs.services.documents import document_create
 from designs.services.images import inspect_image
-from designs.services.threads import assistant_default, next_message_seq, thread_create
+from designs.services.messages import message_create
+from designs.services.threads import assistant_default, thread_create
 
 
 def png(colour=(200, 40, 40), size=(96, 64)) -> bytes:
@@ -35,14 +36,7 @@ def turn(
     colour=(200, 40, 40),
 ) -> tuple[Run, Document | None]:
     """A user message, its run and (when finished) the reply, with one image unless image=False."""
-    user = Message.objects.create(
-        project=thread.project,
-        thread=thread,
-        role=Message.Role.USER,
-        content=prompt,
-        seq=next_message_seq(thread),
-        attachment_ids=[str(parent.id)] if parent else [],
-    )
+    user = message_create(thread, role=Message.Role.USER, content=prompt, inputs=[parent] if parent else ())
     run = Run.objects.create(
         project=thread.project,
         thread=thread,
@@ -74,16 +68,14 @@ def turn(
             tool_call_id="call_1",
         )
     if run.is_finished:
-        message = Message.objects.create(
-            project=thread.project,
-            thread=thread,
+        message = message_create(
+            thread,
             run=run,
             role=Message.Role.ASSISTANT,
             content=reply,
             status=Message.Status.COMPLETED,
             model_provider="local",
             model_name="easel-local-agent",
-            seq=next_message_seq(thread),
             metadata={"run_id": str(run.id)},
         )
         Run.objects.filter(pk=run.pk).update(finished_at=timezone.now())

@@ -8,6 +8,7 @@ import re
 
 from designs import events
 from designs.models import Run, Thread
+from designs.services.messages import edit_source
 from tests.dashboard.stored import new_thread, turn
 
 JSON = {"Accept": "application/json"}
@@ -134,7 +135,8 @@ def test_refine_sends_an_edit_of_that_document(team, media_root):
     assert body["refines"]["document_id"] == str(document.id)
     run = Run.objects.get(id=body["run_id"])
     assert run.operation == "generate_image" and run.image_generation
-    assert run.user_message.attachment_ids == [str(document.id)]
+    assert run.user_message.input_documents() == [document]
+    assert edit_source(run.user_message) == document, "a direct edit's one input is its source"
 
 
 def test_composer_errors_come_back_per_field(team, media_root):

@@ -17,6 +17,7 @@ from designs.services.documents import (
     storage_orphans_purge,
 )
 from designs.services.images import inspect_image
+from designs.services.messages import message_create
 from designs.services.projects import project_delete
 from designs.services.threads import thread_delete
 from tests.documents import images
@@ -94,13 +95,7 @@ def test_retention_purges_only_old_thread_uploads_that_nothing_uses(
     message = Message.objects.create(project=alpha.project, thread=thread, role="user", content="see this")
     attached = make(thread, 5, days_old=40, message=message)
     listed = make(thread, 6, days_old=40)
-    Message.objects.create(
-        project=alpha.project,
-        thread=thread,
-        role="user",
-        content="this too",
-        attachment_ids=[str(listed.id)],
-    )
+    message_create(thread, role="user", content="this too", inputs=[listed])
     generated = make(thread, 7, days_old=40, operation="generate")
     brand = Assistant.objects.create(project=alpha.project, name="brand")
     data = images.png((10, 10), (8, 8, 8))

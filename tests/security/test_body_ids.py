@@ -31,7 +31,7 @@ def test_metadata_naming_a_document_does_not_attach_it(mode, whose, ours, theirs
 
     assert response.status_code == 200, response.content
     message = Message.objects.get(id=response.json()["message_id"])
-    assert message.attached_ids() == []
+    assert message.input_documents() == []
     assert response.json()["attachments"] == []
     thread = caller(mode, ours).get(f"/api/threads/{ours.thread}").json()
     assert all(m["attachments"] == [] for m in thread["messages"] if m["message_id"] == str(message.id))
