@@ -2,14 +2,13 @@
 member of a project (the dashboard: session cookie, CSRF token, and the project named by the
 `X-Easel-Project` header or the session's current project).
 
-Keys are 'esk_' plus 43 random characters; only their SHA-256 is stored (a fast hash is right
-for high-entropy secrets), with a visible prefix so people can tell keys apart.
+Keys are 'esk_' plus 43 random characters, made in `designs.keys` (services make keys too, and
+speak no DRF); only their SHA-256 is stored (a fast hash is right for high-entropy secrets), with
+a visible prefix so people can tell keys apart.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,22 +18,12 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from designs.keys import hash_key
 from designs.models import ApiKey, Membership, Project
 
-KEY_PREFIX = "esk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 SESSION_PROJECT_KEY = "easel_project_id"
 PROJECT_HEADER = "X-Easel-Project"
-
-
-def hash_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def new_key_material() -> tuple[str, str, str]:
-    """(secret, visible prefix, hash) for a new key."""
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
-    return secret, secret[:12], hash_key(secret)
 
 
 @dataclass(frozen=True)

@@ -1,41 +1,60 @@
-"""Every API error is `{"detail": "<one readable sentence>"}` with a 4xx status."""
+"""Every API error is `{"detail": "<one readable sentence>"}` with a 4xx status.
+
+The one place that knows which status each domain error (`designs.exceptions`) answers with:
+`STATUSES`, used by DRF's exception handler and by `json_errors`, the async views' wrapper, so
+both kinds of view answer the same exception alike.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from designs.exceptions import (
+    Conflict,
+    DomainError,
+    Invalid,
+    LimitReached,
+    Mismatch,
+    NotConfigured,
+    NotFound,
+    TooLarge,
+    UnsupportedMedia,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """Raised by services and request parsing; becomes a JSON error response."""
+# The one table from what went wrong to the status a client sees. Every DomainError subclass
+# has its own row (tests/api/test_domain_errors.py checks), so a new kind needs a decision here.
+STATUSES: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Invalid: 400,
+    NotConfigured: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Mismatch: 422,
+    TooLarge: 413,
+    UnsupportedMedia: 415,
+    LimitReached: 429,
+}
 
-    def __init__(self, detail: str, status: int = 400) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
 
-    @property
-    def headers(self) -> dict[str, str]:
-        """Headers the error's response carries (LimitReached adds Retry-After)."""
-        return {}
+def status_of(exc: DomainError) -> int:
+    """The status of the most specific kind the table names (a subclass inherits its parent's)."""
+    return next(STATUSES[kind] for kind in type(exc).__mro__ if kind in STATUSES)
 
 
-class LimitReached(ApiError):
-    """A configured limit is reached: 429, with `Retry-After` saying when to try again."""
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail, 429)
-        self.retry_after = max(1, int(retry_after))
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+def headers_of(exc: DomainError) -> dict[str, str]:
+    """Headers the error's response carries: `Retry-After` says when a limit lets go."""
+    return {"Retry-After": str(exc.retry_after)} if isinstance(exc, LimitReached) else {}
 
 
 def flatten_detail(detail: Any, prefix: str = "") -> list[str]:
@@ -53,12 +72,10 @@ def flatten_detail(detail: Any, prefix: str = "") -> list[str]:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    # Imported here: rest_framework.views loads DEFAULT_THROTTLE_CLASSES, whose throttle
-    # (designs.ratelimit) raises LimitReached from this module.
-    from rest_framework.views import exception_handler
-
-    if isinstance(exc, ApiError):
-        return Response({"detail": exc.detail}, status=exc.status, headers=exc.headers)
+    """DRF's EXCEPTION_HANDLER: domain errors by the table; DRF's and Django's own in the same
+    `{"detail"}` shape (validation errors flattened into sentences)."""
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail}, status=status_of(exc), headers=headers_of(exc))
     if isinstance(exc, Http404):
         return Response({"detail": str(exc) or "Not found"}, status=404)
     if isinstance(exc, exceptions.ParseError):
@@ -76,9 +93,25 @@ def error_response(detail: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def api_error_response(exc: ApiError) -> JsonResponse:
-    """The response for an ApiError raised outside DRF (the async views), headers included."""
-    return JsonResponse({"detail": exc.detail}, status=exc.status, headers=exc.headers)
+def domain_error_response(exc: DomainError) -> JsonResponse:
+    """The response for a domain error raised outside DRF (the async views), headers included."""
+    return JsonResponse({"detail": exc.detail}, status=status_of(exc), headers=headers_of(exc))
+
+
+def json_errors(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awaitable[HttpResponse]]:
+    """The async views' one error mapping, the same answers as DRF's handler gives the others:
+    a domain error, or DRF's own (authentication, throttling), becomes `{"detail"}` with its status."""
+
+    @functools.wraps(view)
+    async def wrapped(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return await view(request, *args, **kwargs)
+        except DomainError as exc:
+            return domain_error_response(exc)
+        except exceptions.APIException as exc:
+            return error_response(str(exc.detail), exc.status_code)
+
+    return wrapped
 
 
 def json_not_found(request: Any, exception: Exception | None = None) -> JsonResponse:

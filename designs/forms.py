@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from designs import catalog
 from designs.models import ApiKey, Document, Membership
 from designs.parsers import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
-from workers.providers import catalog
 
 MAX_MESSAGE_CHARS = 100_000
 

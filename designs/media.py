@@ -1,4 +1,4 @@
-"""Signed, expiring media URLs and the `media` objects that describe an image to clients.
+"""Signed, expiring media URLs: how a client is handed an image's bytes.
 
 A URL is `<base>/api/media/<document_id>.<ext>?expires=<unix>&sig=<hmac>` (the thumbnail:
 `<document_id>.thumb.webp`); a plain GET with no API key can fetch it until it expires. The
@@ -56,6 +56,12 @@ def base_url(fallback: str = "") -> str:
     return (settings.EASEL_PUBLIC_URL or fallback or "http://127.0.0.1:8000").rstrip("/")
 
 
+def request_base_url(request: Any) -> str:
+    """The origin a request came to (`https://host:port`): media URLs built for it resolve there,
+    unless EASEL_PUBLIC_URL names the public one (`base_url`)."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 def media_path(document: Document, variant: str = ORIGINAL) -> str:
     suffix = "thumb.webp" if variant == THUMBNAIL else document.extension
     return f"/api/media/{document.id}.{suffix}"
@@ -97,36 +103,3 @@ def media_urls(document: Document, base: str) -> dict[str, Any]:
     thumbnail_url = signed_url(document, base, variant=THUMBNAIL)[0] if has_thumbnail else None
     expires_at = datetime.fromtimestamp(expires, tz=UTC).isoformat().replace("+00:00", "Z")
     return {"url": url, "thumbnail_url": thumbnail_url, "expires_at": expires_at}
-
-
-def parent_ids(document: Document) -> list[str]:
-    """All inputs of the document, primary first (uses a prefetch of `parent_links` if there is one)."""
-    return [str(link.parent_id) for link in sorted(document.parent_links.all(), key=lambda link: link.position)]
-
-
-def media_payload(document: Document, base: str) -> dict[str, Any]:
-    """The `media` object of `media_generated` events and `generated_media` lists."""
-    urls = media_urls(document, base)
-    return {
-        "document_id": str(document.id),
-        "url": urls["url"],
-        "thumbnail_url": urls["thumbnail_url"],
-        "mime_type": document.mime_type,
-        "file_size_bytes": document.file_size_bytes,
-        "width": document.width,
-        "height": document.height,
-        "thumbnail_width": document.thumbnail_width,
-        "thumbnail_height": document.thumbnail_height,
-        "media_type": "image",
-        "filename": document.filename,
-        "model_provider": document.model_provider,
-        "model_name": document.model_name,
-        "prompt": document.prompt,
-        "revised_prompt": document.revised_prompt,
-        "seed": document.seed,
-        "operation": document.operation,
-        "input_image_document_id": str(document.parent_id) if document.parent_id else None,
-        "input_image_document_ids": parent_ids(document),
-        "sha256": document.sha256,
-        "expires_at": urls["expires_at"],
-    }

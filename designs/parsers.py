@@ -18,8 +18,9 @@ from itertools import accumulate
 from typing import Any
 
 from django.conf import settings
-from rest_framework import exceptions
 from rest_framework.parsers import BaseParser
+
+from designs.exceptions import DomainError, Invalid, TooLarge
 
 # Easel stores nothing older than the Unix epoch; year 9999 is the last one Python's dates hold.
 EARLIEST_DATE = date(1970, 1, 1)
@@ -42,32 +43,25 @@ _SURROGATE = re.compile(rf"{_ESCAPE}(?:{_HIGH}|{_LOW})")
 
 
 class JSONRefused(ValueError):
-    """Why a JSON text was refused: `status` is 413 when it is too big, 400 otherwise."""
+    """Why a JSON text was refused: `too_large` when it is over the size limit, else malformed.
 
-    def __init__(self, reason: str, status: int = 400) -> None:
+    A ValueError, not a DomainError: a JSON string inside a field (serializers) or a websocket
+    frame (consumers) is refused in its own words; a whole body is refused with `body_error`."""
+
+    def __init__(self, reason: str, *, too_large: bool = False) -> None:
         super().__init__(reason)
-        self.status = status
+        self.too_large = too_large
 
-    @property
-    def detail(self) -> str:
-        """The sentence a client is answered with."""
-        return str(self) if self.status == 413 else f"Malformed JSON body: {self}"
-
-
-class BodyRefused(exceptions.APIException):
-    """A refused body inside DRF (this module cannot use designs.errors: DRF imports it while
-    designs.errors is still importing DRF's views)."""
-
-    def __init__(self, refusal: JSONRefused) -> None:
-        super().__init__(refusal.detail)
-        self.status_code = refusal.status
+    def body_error(self) -> DomainError:
+        """What a request whose whole body is this JSON is answered with (413 or 400)."""
+        return TooLarge(str(self)) if self.too_large else Invalid(f"Malformed JSON body: {self}")
 
 
 def load_json(text: bytes | str) -> Any:
     """The value of a JSON text (UTF-8 when bytes); JSONRefused says why it is not acceptable."""
     limit = size_limit()
     if len(text) > limit:
-        raise JSONRefused(f"The JSON is over the limit of {limit} bytes", 413)
+        raise JSONRefused(f"The JSON is over the limit of {limit} bytes", too_large=True)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -99,7 +93,7 @@ class BoundedJSONParser(BaseParser):
             # One byte past the limit is enough to know the body is over it.
             return load_json(stream.read(size_limit() + 1))
         except JSONRefused as exc:
-            raise BodyRefused(exc) from exc
+            raise exc.body_error() from exc
 
 
 def _check_text(text: str) -> None:

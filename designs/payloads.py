@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from designs.media import media_payload, media_urls, parent_ids
+from designs.media import media_urls
 from designs.models import Assistant, Document, Message, Run, Thread
 from designs.services.documents import Lineage
 
@@ -32,7 +32,23 @@ def assistant_payload(assistant: Assistant) -> dict[str, Any]:
     }
 
 
-def attachment_payload(document: Document) -> dict[str, Any]:
+# --- a document, in its three contract shapes -------------------------------------------------
+# `attachment_payload` (a message's attachment), `media_payload` (the `media` object of events and
+# `generated_media`) and `document_payload` (the SDK's Document, Easel's facts in `metadata_`) are
+# the contract's shapes; each is built from the same two pieces below, so a fact is named once.
+
+
+def parent_ids(document: Document) -> list[str]:
+    """All inputs of the document, primary first (uses a prefetch of `parent_links` if there is one)."""
+    return [str(link.parent_id) for link in sorted(document.parent_links.all(), key=lambda link: link.position)]
+
+
+def _optional_id(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+def document_summary(document: Document) -> dict[str, Any]:
+    """What every shape starts with: which document, its file's name, size and status."""
     return {
         "document_id": str(document.id),
         "filename": document.filename,
@@ -42,13 +58,74 @@ def attachment_payload(document: Document) -> dict[str, Any]:
     }
 
 
+def image_facts(document: Document) -> dict[str, Any]:
+    """How the image was made and what it is, under the names the media object uses."""
+    return {
+        "operation": document.operation,
+        "prompt": document.prompt,
+        "revised_prompt": document.revised_prompt,
+        "model_provider": document.model_provider,
+        "model_name": document.model_name,
+        "seed": document.seed,
+        "mime_type": document.mime_type,
+        "width": document.width,
+        "height": document.height,
+        "thumbnail_width": document.thumbnail_width,
+        "thumbnail_height": document.thumbnail_height,
+        "sha256": document.sha256,
+        "input_image_document_id": _optional_id(document.parent_id),
+        "input_image_document_ids": parent_ids(document),
+        "thread_id": _optional_id(document.thread_id),
+        "run_id": _optional_id(document.run_id),
+        "message_id": _optional_id(document.message_id),
+    }
+
+
+def _pick(facts: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: facts[name] for name in names}
+
+
+def attachment_payload(document: Document) -> dict[str, Any]:
+    return document_summary(document)
+
+
+def media_payload(document: Document, base: str) -> dict[str, Any]:
+    """The `media` object of `media_generated` events and `generated_media` lists."""
+    urls = media_urls(document, base)
+    facts = image_facts(document)
+    return {
+        **_pick(document_summary(document), "document_id", "file_size_bytes", "filename"),
+        "url": urls["url"],
+        "thumbnail_url": urls["thumbnail_url"],
+        "media_type": "image",
+        **_pick(
+            facts,
+            "mime_type",
+            "width",
+            "height",
+            "thumbnail_width",
+            "thumbnail_height",
+            "model_provider",
+            "model_name",
+            "prompt",
+            "revised_prompt",
+            "seed",
+            "operation",
+            "input_image_document_id",
+            "input_image_document_ids",
+            "sha256",
+        ),
+        "expires_at": urls["expires_at"],
+    }
+
+
 def message_payload(message: Message, base_url: str) -> dict[str, Any]:
     """A stored message; generated images are re-signed on every read so URLs stay fresh."""
     metadata = dict(message.metadata or {})
     generated = [media_payload(d, base_url) for d in message.documents.all()] if message.role == "assistant" else []
     if generated:
         metadata["generated_media"] = generated
-    attachments = [attachment_payload(d) for d in _attachments(message)]
+    attachments = [attachment_payload(d) for d in message.input_documents()] if message.role == "user" else []
     payload: dict[str, Any] = {
         "message_id": str(message.id),
         "role": message.role,
@@ -71,13 +148,6 @@ def message_payload(message: Message, base_url: str) -> dict[str, Any]:
     return payload
 
 
-def _attachments(message: Message) -> list[Document]:
-    ids = message.attached_ids()
-    if not ids:
-        return []
-    return list(Document.objects.filter(project_id=message.project_id, id__in=ids))
-
-
 def thread_payload(thread: Thread, *, messages: list[Message] | None, base_url: str) -> dict[str, Any]:
     first_user = next((m for m in messages or [] if m.role == "user"), None)
     payload: dict[str, Any] = {
@@ -98,12 +168,12 @@ def thread_payload(thread: Thread, *, messages: list[Message] | None, base_url: 
 def document_payload(document: Document, base_url: str) -> dict[str, Any]:
     """A document as the SDK's `Document` model reads it; Easel's facts live in `metadata_`."""
     urls = media_urls(document, base_url)
+    facts = image_facts(document)
     stored = document.metadata or {}
     upload = {k: stored[k] for k in ("source_mime_type", "source_sha256", "source_bytes", "sanitized") if k in stored}
+    summary = document_summary(document)
     return {
-        "document_id": str(document.id),
-        "filename": document.filename,
-        "status": document.status,
+        **_pick(summary, "document_id", "filename", "status"),
         "status_message": None,
         "summary": None,
         "document_type": "image",
@@ -116,29 +186,19 @@ def document_payload(document: Document, base_url: str) -> dict[str, Any]:
         "processing_completed_at": iso(document.created_at),
         "metadata_": {
             "source": "generate_image" if document.operation != Document.Operation.UPLOAD else "upload",
-            "operation": document.operation,
-            "mime_type": document.mime_type,
-            "width": document.width,
-            "height": document.height,
-            "sha256": document.sha256,
-            "prompt": document.prompt,
-            "revised_prompt": document.revised_prompt,
-            "image_model_provider": document.model_provider,
-            "image_model_name": document.model_name,
-            "seed": document.seed,
-            "input_image_document_id": str(document.parent_id) if document.parent_id else None,
-            "input_image_document_ids": parent_ids(document),
-            "thread_id": str(document.thread_id) if document.thread_id else None,
-            "assistant_id": str(document.assistant_id) if document.assistant_id else None,
-            "message_id": str(document.message_id) if document.message_id else None,
-            "run_id": str(document.run_id) if document.run_id else None,
+            **_pick(facts, "operation", "mime_type", "width", "height", "sha256", "prompt", "revised_prompt"),
+            # The SDK's Document names the model `image_model_*`; the media object does not.
+            "image_model_provider": facts["model_provider"],
+            "image_model_name": facts["model_name"],
+            **_pick(facts, "seed", "input_image_document_id", "input_image_document_ids", "thread_id"),
+            "assistant_id": _optional_id(document.assistant_id),
+            **_pick(facts, "message_id", "run_id"),
             "original_filename": stored.get("original_filename"),
             "upload": upload or None,
             "url": urls["url"],
             "url_expires_at": urls["expires_at"],
             "thumbnail_url": urls["thumbnail_url"],
-            "thumbnail_width": document.thumbnail_width,
-            "thumbnail_height": document.thumbnail_height,
+            **_pick(facts, "thumbnail_width", "thumbnail_height"),
         },
     }
 
@@ -147,22 +207,13 @@ def lineage_node(document: Document, base_url: str, *, depth: int) -> dict[str, 
     """One document in a lineage: how it was made and where to see it. `depth` is signed:
     negative for ancestors (-1 = a parent), positive for descendants, 0 for the document asked about."""
     urls = media_urls(document, base_url)
+    facts = image_facts(document)
     return {
         "document_id": str(document.id),
         "depth": depth,
-        "operation": document.operation,
-        "prompt": document.prompt,
-        "revised_prompt": document.revised_prompt,
-        "model_provider": document.model_provider,
-        "model_name": document.model_name,
-        "seed": document.seed,
-        "mime_type": document.mime_type,
-        "width": document.width,
-        "height": document.height,
-        "input_image_document_ids": parent_ids(document),
-        "thread_id": str(document.thread_id) if document.thread_id else None,
-        "run_id": str(document.run_id) if document.run_id else None,
-        "message_id": str(document.message_id) if document.message_id else None,
+        **_pick(facts, "operation", "prompt", "revised_prompt", "model_provider", "model_name", "seed"),
+        **_pick(facts, "mime_type", "width", "height", "input_image_document_ids", "thread_id", "run_id"),
+        "message_id": facts["message_id"],
         "created_at": iso(document.created_at),
         "url": urls["url"],
         "thumbnail_url": urls["thumbnail_url"],

@@ -28,7 +28,7 @@ import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from designs.errors import LimitReached
+from designs.exceptions import LimitReached
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def _meter_hit(principal: str, interval: float) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# Redis for the limits (websocket slots too): events.py's connection settings, with short
+# Redis for the limits (websocket slots too): eventlog.py's connection settings, with short
 # timeouts so that an unreachable Redis fails at once (and the limits fail open). Each script
 # is loaded once per client and then run by its SHA (EVALSHA).
 # --------------------------------------------------------------------------------------------

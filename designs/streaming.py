@@ -144,6 +144,8 @@ def event_stream_view(view: Any) -> Any:
 
 
 def is_event_stream_path(path: str) -> bool:
+    """Whether the view Django will route `path` to is marked by `event_stream_view` (asked
+    before Django's own handling, so an unknown path is simply not a stream)."""
     try:
         match = resolve(path)
     except Resolver404:

@@ -16,10 +16,12 @@ from typing import Any
 from PIL import Image
 
 from designs.db import release_connection
+from designs.events import EventType
 from designs.models import Document
 from designs.services.documents import document_create
 from designs.services.images import NotAnImage, inspect_image
-from workers.providers import registry
+from designs.services.model_choice import takes_input_images
+from workers.adapters import image_for
 from workers.providers.base import (
     ImagePreview,
     ImageRequest,
@@ -72,7 +74,7 @@ class ImageTool:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.run = ctx.run
-        self.provider = registry.image_provider(self.run.image_provider, project_id=self.run.project_id)
+        self.provider = image_for(self.run)
 
     def call(self, call: ToolCall) -> dict[str, Any]:
         """Run one LLM tool call; the result (success or error) is what the LLM reads back."""
@@ -87,7 +89,7 @@ class ImageTool:
                 aspect_ratio_hint=arguments.get("aspect_ratio"),
             )
         except ToolError as exc:
-            self.ctx.emit("media_failed", tool_call_id=call.id, error=str(exc))
+            self.ctx.emit(EventType.MEDIA_FAILED, tool_call_id=call.id, error=str(exc))
             return {"status": "error", "error": str(exc)}
         first = documents[0]
         return {
@@ -111,8 +113,7 @@ class ImageTool:
         aspect_ratio_hint: str | None = None,
     ) -> list[Document]:
         """Call the image model once and store each image it returns as a document."""
-        entry_supports_vision = self._supports_vision()
-        if parent is not None and not entry_supports_vision:
+        if parent is not None and not takes_input_images(self.ctx.models.image):
             raise ToolError(
                 f"image_model_vision_required: {self.run.image_provider}/{self.run.image_model} cannot edit images"
             )
@@ -203,15 +204,9 @@ class ImageTool:
         with parent.file.open("rb") as handle:
             return (InputImage(data=handle.read(), mime_type=parent.mime_type),)
 
-    def _supports_vision(self) -> bool:
-        from workers.providers.catalog import find_image_model
-
-        entry = find_image_model(self.run.image_provider, self.run.image_model)
-        return bool(entry and entry.supports_vision)
-
     def _preview(self, preview: ImagePreview, tool_call_id: str) -> None:
         self.ctx.emit(
-            "media_preview",
+            EventType.MEDIA_PREVIEW,
             tool_call_id=tool_call_id,
             index=preview.index,
             preview={"data_url": _thumbnail_data_url(preview.data), "mime_type": "image/jpeg"},

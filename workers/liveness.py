@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from designs.db import release_connection
 from designs.models import Run
-from workers.run_context import RunContext, take_queued
+from designs.services.runs import run_take_queued
+from workers.run_context import RunContext
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def sweep_stale_runs() -> int:
 
 def _fail(run: Run, error: str, kind: str) -> int:
     # A queued run is taken first, so a worker that starts it now finds nothing to claim.
-    if run.status == Run.Status.QUEUED and not take_queued(run):
+    if run.status == Run.Status.QUEUED and not run_take_queued(run):
         return 0
     ctx = RunContext(run)
     logger.warning("sweeper: run %s: %s", run.id, error)

@@ -15,11 +15,13 @@ from django.utils import timezone
 
 from designs import events
 from designs.db import release_connection
+from designs.events import EventType
 from designs.models import Document, Message, Run
+from designs.services.messages import edit_source, message_create
 from workers import history
+from workers.adapters import llm_for
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
 from workers.liveness import Heartbeat
-from workers.providers import registry
 from workers.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -94,7 +96,7 @@ def _take_over(run_id: str) -> Run | None:
         return None
     # Nothing reached the client: forget the dead attempt's tool round-trips and start again.
     Message.objects.filter(run=run).exclude(id=run.user_message_id).delete()
-    ctx.emit("run_restarted", attempt=run.attempts, reason="worker_lost")
+    ctx.emit(EventType.RUN_RESTARTED, attempt=run.attempts, reason="worker_lost")
     logger.warning("run %s restarted (attempt %d) after its worker was lost", run_id, run.attempts)
     return run
 
@@ -102,7 +104,7 @@ def _take_over(run_id: str) -> Run | None:
 def _showed_progress(run: Run) -> bool:
     if Document.objects.filter(run=run).exists():
         return True
-    shown = {"content_streaming", "media_generated", "media_preview"}
+    shown = {EventType.CONTENT_STREAMING, EventType.MEDIA_GENERATED, EventType.MEDIA_PREVIEW}
     return any(e.get("type") in shown for _, e in events.get_log().entries(events.run_stream(run.id)))
 
 
@@ -135,7 +137,7 @@ def _execute(ctx: RunContext) -> None:
 def _chat(ctx: RunContext) -> None:
     """LLM turns, with tool round-trips, until the model answers without calling a tool."""
     run = ctx.run
-    llm = registry.llm_provider(run.llm_provider, project_id=run.project_id)
+    llm = llm_for(run)
     tool = ImageTool(ctx) if run.image_generation else None
     messages = history.conversation(run)
     max_rounds = _max_rounds()
@@ -167,11 +169,11 @@ def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
         if isinstance(event, TextDelta):
             ctx.add_text(event.text)
         elif isinstance(event, ToolCallStarted):
-            ctx.emit("tool_call_start", tool_call_id=event.id, name=event.name, hosted=event.name == TOOL_NAME)
+            ctx.emit(EventType.TOOL_CALL_START, tool_call_id=event.id, name=event.name, hosted=event.name == TOOL_NAME)
         elif isinstance(event, ToolCallReady):
             calls.append(event.call)
             ctx.emit(
-                "tool_call_ready",
+                EventType.TOOL_CALL_READY,
                 hosted=event.call.name == TOOL_NAME,
                 tool_call=history.tool_call_dicts([event.call])[0],
             )
@@ -216,17 +218,13 @@ def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) 
 
 
 def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -> Message:
-    from designs.services.threads import next_message_seq
-
     run = ctx.run
-    return Message.objects.create(
-        project_id=run.project_id,
-        thread_id=run.thread_id,
+    return message_create(
+        run.thread,
         run=run,
         role=role,
         content=content,
         metadata=metadata,
-        seq=next_message_seq(run.thread),
         model_provider=run.llm_provider if role == Message.Role.ASSISTANT else None,
         model_name=run.llm_model if role == Message.Role.ASSISTANT else None,
     )
@@ -235,5 +233,5 @@ def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -
 def _direct_image(ctx: RunContext) -> None:
     """operation=generate_image: the user's text goes straight to the image model, no LLM."""
     run = ctx.run
-    parent = Document.objects.filter(project_id=run.project_id, id__in=run.user_message.attached_ids()).first()
+    parent = edit_source(run.user_message)
     ImageTool(ctx).generate(prompt=run.user_message.content or "", parent=parent, tool_call_id="direct")

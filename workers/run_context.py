@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from designs import events
-from designs.media import media_payload
+from designs.events import EventType
 from designs.models import Document, Message, Run
-from designs.payloads import context_usage
-from designs.services.threads import next_message_seq
-from workers.providers import catalog
+from designs.payloads import context_usage, media_payload
+from designs.services.model_choice import run_models
+from designs.services.runs import run_end
 
 CANCEL_CHECK_EVERY = 0.2
-
-
-def take_queued(run: Run) -> bool:
-    """Take a run no worker started yet (QUEUED -> RUNNING, a new attempt), so that it can be
-    ended outside a worker and a worker that starts it now finds nothing to claim."""
-    taken = Run.objects.filter(id=run.id, status=Run.Status.QUEUED, attempts=run.attempts).update(
-        status=Run.Status.RUNNING, attempts=run.attempts + 1
-    )
-    if taken:
-        run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1
-    return bool(taken)
-
-
-def reply_model(run: Run) -> tuple[str, str]:
-    """The provider and model that answer the run (the image model's for direct image runs)."""
-    if run.operation == Run.Operation.GENERATE_IMAGE:
-        return run.image_provider, run.image_model
-    return run.llm_provider, run.llm_model
 
 
 class RunCancelled(Exception):
@@ -63,13 +41,15 @@ class RunContext:
         # so the run checks its own deadline at every provider event and step.
         self.deadline = time.monotonic() + settings.EASEL_RUN_TIME_LIMIT
         self.log = events.get_log()
+        # The models chosen when the turn was accepted, looked up in the catalog once.
+        self.models = run_models(run)
         self.text = ""
         self.documents: list[Document] = []
         self._cancel_checked_at = 0.0
         self._cancelled = False
 
     # --- events -----------------------------------------------------------------------------
-    def emit(self, type: str, **fields: Any) -> None:
+    def emit(self, type: EventType, **fields: Any) -> None:
         events.publish(**self._ids, type=type, **fields)
 
     def add_text(self, delta: str) -> None:
@@ -79,7 +59,7 @@ class RunContext:
         self.text += delta
         # The log keeps the delta and where it starts; readers add `accumulated_content`
         # (events.AnswerSoFar), which stored on every chunk grew the log with the answer's square.
-        self.emit("content_streaming", content=delta, text_at=at)
+        self.emit(EventType.CONTENT_STREAMING, content=delta, text_at=at)
 
     def add_usage(self, input_tokens: int, output_tokens: int) -> None:
         self.run.input_tokens += input_tokens
@@ -88,7 +68,7 @@ class RunContext:
     def add_document(self, document: Document, tool_call_id: str | None) -> dict[str, Any]:
         self.documents.append(document)
         media = media_payload(document, self.run.public_base_url)
-        self.emit("media_generated", tool_call_id=tool_call_id, media=media)
+        self.emit(EventType.MEDIA_GENERATED, tool_call_id=tool_call_id, media=media)
         return media
 
     # --- cancellation ---------------------------------------------------------------------------
@@ -118,9 +98,8 @@ class RunContext:
         if message is None:
             return
         run = self.run
-        llm = catalog.find_llm(run.llm_provider, run.llm_model)
         self.emit(
-            "run_ended",
+            EventType.RUN_ENDED,
             status="completed",
             message_id=str(message.id),
             content=self.text,
@@ -136,59 +115,34 @@ class RunContext:
             cost_usd=self.cost(),
             memory_operation_id=None,
             generated_media=[media_payload(d, run.public_base_url) for d in self.documents],
-            context_usage=context_usage(run, llm.context_limit if llm else 0),
+            context_usage=context_usage(run, self.models.context_limit),
         )
 
     def fail(self, error: str, kind: str) -> None:
         message = self._finish(Run.Status.FAILED, Message.Status.FAILED, error)
         if message is not None:
-            self.emit("run_failed", error=error, error_kind=kind, message_id=str(message.id))
+            self.emit(EventType.RUN_FAILED, error=error, error_kind=kind, message_id=str(message.id))
 
     def cancel(self) -> None:
         message = self._finish(Run.Status.CANCELLED, Message.Status.CANCELLED)
         if message is not None:
-            self.emit("run_cancelled", message_id=str(message.id), content=self.text)
+            self.emit(EventType.RUN_CANCELLED, message_id=str(message.id), content=self.text)
 
     def cost(self) -> float:
         """USD estimate for what this attempt used, from catalog prices (failed runs cost too)."""
         run = self.run
-        return catalog.estimate_cost(
-            llm=catalog.find_llm(run.llm_provider, run.llm_model),
-            input_tokens=run.input_tokens,
-            output_tokens=run.output_tokens,
-            image_model=catalog.find_image_model(run.image_provider, run.image_model),
-            images=len(self.documents),
+        return self.models.cost(
+            input_tokens=run.input_tokens, output_tokens=run.output_tokens, images=len(self.documents)
         )
 
     def _finish(self, status: str, message_status: str, error: str = "") -> Message | None:
-        run = self.run
-        model_provider, model_name = reply_model(run)
-        with transaction.atomic():
-            claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING, attempts=self.attempt).update(
-                status=status,
-                finished_at=timezone.now(),
-                input_tokens=run.input_tokens,
-                output_tokens=run.output_tokens,
-                images_generated=F("images_generated") + len(self.documents),
-                cost_usd=Decimal(str(self.cost())),
-                error=error,
-            )
-            if not claimed:
-                return None  # someone else (the sweeper, a newer attempt) already ended this run
-            message = Message.objects.create(
-                project_id=run.project_id,
-                thread_id=run.thread_id,
-                run=run,
-                role=Message.Role.ASSISTANT,
-                content=self.text,
-                status=message_status,
-                model_provider=model_provider,
-                model_name=model_name,
-                input_tokens=run.input_tokens,
-                output_tokens=run.output_tokens,
-                metadata={"run_id": str(run.id), **({"error": error} if error else {})},
-                seq=next_message_seq(run.thread),
-            )
-            Document.objects.filter(id__in=[d.id for d in self.documents]).update(message=message)
-        run.status = status
-        return message
+        return run_end(
+            self.run,
+            attempt=self.attempt,
+            status=status,
+            message_status=message_status,
+            text=self.text,
+            documents=self.documents,
+            error=error,
+            cost=self.cost(),
+        )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from designs.errors import ApiError
+from designs.exceptions import Invalid
+from designs.media import request_base_url
 from designs.models import Project
 from designs.serializers import PageSerializer
 
@@ -21,19 +21,12 @@ class ProjectApiView(APIView):
         return self.request.user.project
 
     def base_url(self) -> str:
-        return self.request.build_absolute_uri("/").rstrip("/")
+        return request_base_url(self.request)
 
     def page(self) -> tuple[int, int]:
         serializer = PageSerializer(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data["skip"], serializer.validated_data["limit"]
-
-
-def parse_uuid(value: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError as exc:
-        raise ApiError(f"{what} not found", 404) from exc
 
 
 def query_bool(request: Request, name: str) -> bool | None:
@@ -42,7 +35,7 @@ def query_bool(request: Request, name: str) -> bool | None:
         return None
     lowered = value.lower()
     if lowered not in ("true", "false", "1", "0"):
-        raise ApiError(f"{name} must be true or false")
+        raise Invalid(f"{name} must be true or false")
     return lowered in ("true", "1")
 
 

@@ -7,13 +7,14 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from designs import catalog
 from designs.api.base import ProjectApiView, query_bool
-from designs.errors import ApiError
-from workers.providers import catalog, registry
+from designs.exceptions import NotFound
+from designs.services import model_choice
 
 
 def image_model_payload(model: catalog.ImageModel, project_id: Any = None) -> dict[str, Any]:
-    configured = registry.is_configured(model.provider, project_id)
+    configured = model_choice.is_configured(model.provider, project_id)
     return {
         "name": model.name,
         "provider": model.provider,
@@ -48,7 +49,7 @@ def llm_payload(model: catalog.LLMModel, project_id: Any = None) -> dict[str, An
         "supports_tools": model.supports_tools,
         "input_cost_per_1m_tokens": model.input_cost_per_1m_tokens,
         "output_cost_per_1m_tokens": model.output_cost_per_1m_tokens,
-        "configured": registry.is_configured(model.provider, project_id),
+        "configured": model_choice.is_configured(model.provider, project_id),
         "local_engine": model.provider == catalog.LOCAL_PROVIDER,
         # An OpenAI-compatible server's model named "*" stands for any model the server serves.
         "openai_compatible": "openai_compatible" in model.tags,
@@ -83,13 +84,13 @@ class ImageModelDetailApi(ProjectApiView):
             found = catalog.find_image_model(provider, name)
             matches = [found] if found else []
         if not matches:
-            raise ApiError(f"Image model '{model_name}' not found", 404)
+            raise NotFound(f"Image model '{model_name}' not found")
         return Response(image_model_payload(matches[0], self.project.id))
 
 
 class LLMListApi(ProjectApiView):
     def get(self, request: Request) -> Response:
-        models = registry.llm_models()
+        models = model_choice.llm_models()
         if provider := request.query_params.get("provider"):
             models = [m for m in models if m.provider == provider]
         return Response({"models": [llm_payload(m, self.project.id) for m in models], "total": len(models)})

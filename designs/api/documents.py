@@ -16,7 +16,8 @@ from rest_framework.response import Response
 
 from designs import media
 from designs.api.base import ProjectApiView, ok
-from designs.errors import ApiError, error_response
+from designs.errors import error_response
+from designs.exceptions import Invalid, NotFound
 from designs.models import Assistant, Document, DocumentParent, Project, Thread
 from designs.payloads import document_payload, lineage_payload
 from designs.serializers import DateTimeInRangeField
@@ -28,7 +29,7 @@ from designs.services.threads import assistant_get, thread_get
 def _document_get(project: Project, document_id: uuid.UUID) -> Document:
     document = Document.objects.filter(project=project, id=document_id).first()
     if document is None:
-        raise ApiError("Document not found", 404)
+        raise NotFound("Document not found")
     return document
 
 
@@ -41,7 +42,7 @@ def _upload(
 ) -> Response:
     files = request.FILES.getlist("file")
     if len(files) != 1 or set(request.FILES) != {"file"}:
-        raise ApiError("Send exactly one file, in a multipart part named 'file'")
+        raise Invalid("Send exactly one file, in a multipart part named 'file'")
     image = read_upload(files[0], field="file")
     document = document_create(
         project=view.project,

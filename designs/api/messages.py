@@ -6,7 +6,6 @@ parsing, validation, storing) runs in one `db_call` before anything is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -15,57 +14,46 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework import exceptions as drf_exceptions
 
 from designs.auth import authenticate_request
 from designs.db import db_call
-from designs.errors import ApiError, api_error_response, error_response, flatten_detail
+from designs.errors import error_response, flatten_detail, json_errors
+from designs.exceptions import Invalid, TooLarge, UnsupportedMedia
+from designs.media import request_base_url
 from designs.models import Message, Run
 from designs.parsers import JSONRefused, load_json
 from designs.payloads import context_usage, iso, message_payload
 from designs.ratelimit import caller_meter
 from designs.serializers import MessageInputSerializer
 from designs.services import idempotency
-from designs.services.turns import Turn, turn_accept
-from designs.streaming import sse_body, wait_for_end
-from workers.providers import catalog
+from designs.services.model_choice import run_models
+from designs.services.turns import turn_accept
+from designs.streaming import event_stream_view, sse_body, wait_for_end
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+@event_stream_view
 @csrf_exempt
+@json_errors
 async def thread_messages(request: HttpRequest, thread_id: str | None = None) -> HttpResponse:
     if request.method != "POST":
         return error_response("Method not allowed", 405)
-    try:
-        user = await request.auser() if "X-API-Key" not in request.headers else None
-        turn = await db_call(_accept)(request, thread_id, user)
-    except ApiError as exc:
-        return api_error_response(exc)
-    except drf_exceptions.APIException as exc:
-        return error_response(str(exc.detail), exc.status_code)
-    if isinstance(turn, Replay) and turn.run is None:
-        return JsonResponse(await db_call(_saved_only_response)(turn.user_message_id))
-    if turn.run is None:
-        return JsonResponse(await db_call(_saved_only_response)(str(turn.user_message.id)))
-    run_id = str(turn.run.id)
-    if turn.stream:
+    user = await request.auser() if "X-API-Key" not in request.headers else None
+    run, user_message_id, stream = await db_call(_accept)(request, thread_id, user)
+    if run is None:
+        return JsonResponse(await db_call(_saved_only_response)(user_message_id))
+    run_id = str(run.id)
+    if stream:
         return StreamingHttpResponse(sse_body(run_id), content_type="text/event-stream", headers=SSE_HEADERS)
     end = await wait_for_end(run_id)
     return await db_call(_final_response)(run_id, end)
 
 
-@dataclass(frozen=True)
-class Replay:
-    """An earlier turn sent with the same Idempotency-Key, answered again without re-running."""
-
-    run: Run | None
-    user_message_id: str | None
-    stream: bool
-
-
-def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
+def _accept(request: HttpRequest, thread_id: str | None, user) -> tuple[Run | None, str | None, bool]:
+    """The turn to answer: its run (None: the message was only saved), the user message's id,
+    and whether to stream. A repeated Idempotency-Key answers with the earlier turn's."""
     caller = authenticate_request(request, user)
     # This view is not DRF's, so its throttle never sees it: the same meter, by hand.
     caller_meter(caller)
@@ -74,28 +62,29 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> Turn | Replay:
         data["thread_id"] = thread_id
     serializer = MessageInputSerializer(data=data)
     if not serializer.is_valid():
-        raise ApiError("; ".join(flatten_detail(serializer.errors)))
+        raise Invalid("; ".join(flatten_detail(serializer.errors)))
     validated = dict(serializer.validated_data)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    base_url = request_base_url(request)
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        return turn_accept(
+        turn = turn_accept(
             project=caller.project, data=validated, uploads=uploads, base_url=base_url, api_key=caller.api_key
         )
+        return turn.run, str(turn.user_message.id), turn.stream
     with transaction.atomic():
-        earlier = idempotency.idempotency_claim(
+        replay = idempotency.idempotency_claim(
             project=caller.project, key=key.strip(), print_=idempotency.fingerprint(validated, uploads)
         )
-        if earlier is not None:
-            user_message_id = str(earlier.user_message_id) if earlier.user_message_id else None
-            return Replay(earlier.run, user_message_id, bool(validated.get("stream")))
+        if replay is not None:
+            # The fingerprint covers `stream`, so the earlier request asked the same.
+            return replay.run, replay.user_message_id, bool(validated.get("stream"))
         turn = turn_accept(
             project=caller.project, data=validated, uploads=uploads, base_url=base_url, api_key=caller.api_key
         )
         idempotency.idempotency_record(
             project=caller.project, key=key.strip(), run=turn.run, user_message_id=turn.user_message.id
         )
-    return turn
+    return turn.run, str(turn.user_message.id), turn.stream
 
 
 def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list]]:
@@ -110,10 +99,10 @@ def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], dict[str, list]]:
         if not request.body:
             return {}, {}
     except RequestDataTooBig as exc:
-        raise ApiError("Request body is over the configured limit", 413) from exc
+        raise TooLarge("Request body is over the configured limit") from exc
     except (MultiPartParserError, SuspiciousOperation) as exc:
-        raise ApiError(f"Malformed request body: {exc}") from exc
-    raise ApiError(f"Unsupported Content-Type '{content_type}': send JSON, urlencoded or multipart", 415)
+        raise Invalid(f"Malformed request body: {exc}") from exc
+    raise UnsupportedMedia(f"Unsupported Content-Type '{content_type}': send JSON, urlencoded or multipart")
 
 
 def _json_body(raw: bytes) -> dict[str, Any]:
@@ -122,9 +111,9 @@ def _json_body(raw: bytes) -> dict[str, Any]:
     try:
         data = load_json(raw)
     except JSONRefused as exc:
-        raise ApiError(exc.detail, exc.status) from exc
+        raise exc.body_error() from exc
     if not isinstance(data, dict):
-        raise ApiError("The JSON body must be an object")
+        raise Invalid("The JSON body must be an object")
     return data
 
 
@@ -135,7 +124,7 @@ def _envelope(message_fields: dict[str, Any], extra: dict[str, Any]) -> dict[str
     return body
 
 
-def _saved_only_response(message_id: str) -> dict[str, Any]:
+def _saved_only_response(message_id: str | None) -> dict[str, Any]:
     message = Message.objects.select_related("thread").get(id=message_id)
     fields = message_payload(message, "")
     extra = {
@@ -160,7 +149,6 @@ def _final_response(run_id: str, end: dict[str, Any]) -> HttpResponse:
         )
     message = Message.objects.filter(run=run, role=Message.Role.ASSISTANT).order_by("-seq").first()
     fields = message_payload(message, run.public_base_url)
-    llm = catalog.find_llm(run.llm_provider, run.llm_model)
     extra = {
         "thread_id": str(run.thread_id),
         "assistant_id": str(run.assistant_id),
@@ -175,5 +163,5 @@ def _final_response(run_id: str, end: dict[str, Any]) -> HttpResponse:
         "cost_usd": end.get("cost_usd"),
     }
     body = _envelope(fields, extra)
-    body["context_usage"] = context_usage(run, llm.context_limit if llm else 0)
+    body["context_usage"] = context_usage(run, run_models(run).context_limit)
     return JsonResponse(body)

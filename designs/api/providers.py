@@ -22,8 +22,8 @@ from designs.api.base import ProjectApiView
 from designs.models import Membership, ProviderCredential
 from designs.payloads import iso
 from designs.serializers import CredentialInputSerializer
+from designs.services import model_choice
 from designs.services.credentials import credential_delete, credential_get, credential_set
-from workers.providers import registry
 
 MANAGING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
@@ -54,12 +54,12 @@ class ProviderListApi(ProviderApiView):
             providers.append(
                 {
                     "name": name,
-                    "llm": name in registry.llm_provider_names(),
-                    "image": name in registry.IMAGE_CLASSES,
+                    "llm": name in model_choice.llm_provider_names(),
+                    "image": name in model_choice.image_provider_names(),
                     "openai_compatible": bool(config.get("openai_compatible")),
                     "server_key": bool(config["api_key"]),
                     "project_key": credential_payload(credential) if credential else None,
-                    "configured": registry.is_configured(name, self.project.id),
+                    "configured": model_choice.is_configured(name, self.project.id),
                 }
             )
         return Response({"providers": providers, "total": len(providers)})

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designs.api.base import ProjectApiView
-from designs.errors import ApiError
+from designs.exceptions import Invalid
 from designs.parsers import DATE_RANGE, EARLIEST_DATE, LATEST_DATE
 from designs.services.usage import usage_by_day
 
@@ -22,9 +22,9 @@ class UsageApi(ProjectApiView):
         end = _date(request, "to") or timezone.now().date()
         start = _date(request, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
-            raise ApiError("from must not be after to")
+            raise Invalid("from must not be after to")
         if (end - start).days + 1 > MAX_DAYS:
-            raise ApiError(f"Ask for at most {MAX_DAYS} days at a time")
+            raise Invalid(f"Ask for at most {MAX_DAYS} days at a time")
         return Response(usage_by_day(project=self.project, start=start, end=end))
 
 
@@ -35,8 +35,8 @@ def _date(request: Request, name: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
-        raise ApiError(f"{name} must be a date as YYYY-MM-DD") from exc
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD") from exc
     # Bounded so the default window (`to` minus 30 days) cannot fall off Python's calendar.
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise ApiError(f"{name} must be a date {DATE_RANGE}")
+        raise Invalid(f"{name} must be a date {DATE_RANGE}")
     return day

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from designs.errors import ApiError
+from designs.exceptions import Invalid, NotFound
 from designs.models import Project, ProviderCredential
 
 logger = logging.getLogger(__name__)
@@ -56,9 +56,9 @@ def credential_providers() -> list[str]:
 def credential_set(
     *, project: Project, provider: str, api_key: str, base_url: str = "", user: Any = None
 ) -> ProviderCredential:
-    """Store (or replace) the project's key for `provider`; ApiError(400/404) for bad input."""
+    """Store (or replace) the project's key for `provider`; Invalid or NotFound for bad input."""
     if provider not in settings.EASEL_PROVIDERS:
-        raise ApiError(f"Unknown provider '{provider}'; choose one of {', '.join(credential_providers())}", 404)
+        raise NotFound(f"Unknown provider '{provider}'; choose one of {', '.join(credential_providers())}")
     api_key = _checked_key(api_key)
     base_url = _checked_base_url(base_url)
     credential, _ = ProviderCredential.objects.update_or_create(
@@ -84,7 +84,7 @@ def credential_delete(*, project: Project, provider: str) -> bool:
 def credential_get(*, project: Project, provider: str) -> ProviderCredential:
     credential = ProviderCredential.objects.filter(project=project, provider=provider).first()
     if credential is None:
-        raise ApiError(f"This project has no {provider} key", 404)
+        raise NotFound(f"This project has no {provider} key")
     return credential
 
 
@@ -109,11 +109,11 @@ def credential_secret(*, project_id: Any, provider: str) -> Secret | None:
 
 def _checked_key(api_key: Any) -> str:
     if not isinstance(api_key, str) or not api_key.strip():
-        raise ApiError("api_key: a non-empty string is required")
+        raise Invalid("api_key: a non-empty string is required")
     api_key = api_key.strip()
     if not KEY_MIN_LENGTH <= len(api_key) <= KEY_MAX_LENGTH or not _KEY_CHARS.match(api_key):
         # Never echo the value: it is a secret even when it is malformed.
-        raise ApiError(f"api_key: expected {KEY_MIN_LENGTH}-{KEY_MAX_LENGTH} printable characters without spaces")
+        raise Invalid(f"api_key: expected {KEY_MIN_LENGTH}-{KEY_MAX_LENGTH} printable characters without spaces")
     return api_key
 
 
@@ -121,14 +121,14 @@ def _checked_base_url(base_url: Any) -> str:
     if base_url in (None, ""):
         return ""
     if not settings.EASEL_ALLOW_PROJECT_BASE_URLS:
-        raise ApiError(
+        raise Invalid(
             "base_url: this server does not let projects choose provider URLs (EASEL_ALLOW_PROJECT_BASE_URLS)"
         )
     parts = urlsplit(str(base_url))
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        raise ApiError("base_url: expected an http(s) URL without credentials in it")
+        raise Invalid("base_url: expected an http(s) URL without credentials in it")
     if len(str(base_url)) > 500:
-        raise ApiError("base_url: at most 500 characters")
+        raise Invalid("base_url: at most 500 characters")
     return str(base_url)
 
 

@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from designs.errors import ApiError
+from designs.exceptions import Conflict, Invalid, Mismatch
 from designs.models import IdempotencyKey, Project, Run
 
 RETENTION = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Replay:
+    """An earlier turn sent with the same Idempotency-Key, answered again without re-running:
+    its run (None when it only saved the message) and its user message."""
+
+    run: Run | None
+    user_message_id: str | None
 
 
 def fingerprint(data: dict[str, Any], uploads: dict[str, list]) -> str:
@@ -42,15 +52,14 @@ def _read(upload) -> bytes:
     return data
 
 
-def idempotency_claim(*, project: Project, key: str, print_: str) -> IdempotencyKey | None:
-    """Reserve the key for this request (None), or return the earlier request's key, whose
-    run and user message are the turn to replay.
+def idempotency_claim(*, project: Project, key: str, print_: str) -> Replay | None:
+    """Reserve the key for this request (None), or return the earlier request's turn to replay.
 
-    Raises ApiError 422 for a different request under the same key, 409 while the first
+    Raises Mismatch for a different request under the same key, Conflict while the first
     request with this key is still running. Call inside the transaction that stores the turn.
     """
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ApiError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
+        raise Invalid(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")
     IdempotencyKey.objects.filter(project=project, key=key, created_at__lt=timezone.now() - RETENTION).delete()
     try:
         with transaction.atomic():
@@ -60,12 +69,12 @@ def idempotency_claim(*, project: Project, key: str, print_: str) -> Idempotency
         pass
     existing = IdempotencyKey.objects.select_related("run").get(project=project, key=key)
     if existing.fingerprint != print_:
-        raise ApiError("This Idempotency-Key was used with a different request", 422)
+        raise Mismatch("This Idempotency-Key was used with a different request")
     if existing.run is not None and not existing.run.is_finished:
-        raise ApiError("A request with this Idempotency-Key is still in progress", 409)
+        raise Conflict("A request with this Idempotency-Key is still in progress")
     if existing.run is None and existing.user_message_id is None:
-        raise ApiError("A request with this Idempotency-Key is still in progress", 409)
-    return existing
+        raise Conflict("A request with this Idempotency-Key is still in progress")
+    return Replay(existing.run, str(existing.user_message_id) if existing.user_message_id else None)
 
 
 def idempotency_record(*, project: Project, key: str, run: Run | None, user_message_id) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from designs.errors import ApiError
-from workers.providers.catalog import ImageModel
+from designs.catalog import ImageModel
+from designs.exceptions import Invalid
 
 KNOWN_KEYS = (
     "resolution",
@@ -29,15 +29,15 @@ _SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")
 
 
 def validate_image_config(config: dict[str, Any], model: ImageModel) -> dict[str, Any]:
-    """The config, checked key by key; ApiError(400) names the first thing the model cannot do."""
+    """The config, checked key by key; Invalid names the first thing the model cannot do."""
     label = model.key
     for key, value in config.items():
         if key not in KNOWN_KEYS:
-            raise ApiError(f"image_config.{key} is not a known option ({', '.join(KNOWN_KEYS)})")
+            raise Invalid(f"image_config.{key} is not a known option ({', '.join(KNOWN_KEYS)})")
         if value is None:
             continue
         if key not in model.options:
-            raise ApiError(f"image_config.{key} is not supported by {label}")
+            raise Invalid(f"image_config.{key} is not supported by {label}")
         _check_value(key, value, model.options[key], label)
     _check_combinations(config, label)
     return {k: v for k, v in config.items() if v is not None}
@@ -46,33 +46,33 @@ def validate_image_config(config: dict[str, Any], model: ImageModel) -> dict[str
 def _check_value(key: str, value: Any, allowed: Any, label: str) -> None:
     if key == "provider":
         if not isinstance(value, dict):
-            raise ApiError("image_config.provider must be a JSON object")
+            raise Invalid("image_config.provider must be a JSON object")
         return
     if isinstance(allowed, tuple) and len(allowed) == 2 and all(isinstance(x, int) for x in allowed):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ApiError(f"image_config.{key} must be an integer")
+            raise Invalid(f"image_config.{key} must be an integer")
         low, high = allowed
         if not low <= value <= high:
-            raise ApiError(f"image_config.{key}={value} is not supported by {label} (allowed {low}–{high})")
+            raise Invalid(f"image_config.{key}={value} is not supported by {label} (allowed {low}–{high})")
         return
     if not isinstance(value, str):
-        raise ApiError(f"image_config.{key} must be a string")
+        raise Invalid(f"image_config.{key} must be a string")
     if allowed is None:  # free-form size: any WxH within bounds
         match = _SIZE.fullmatch(value)
         if not match or not all(64 <= int(n) <= 4096 for n in match.groups()):
-            raise ApiError(f"image_config.size={value!r} must be WIDTHxHEIGHT between 64 and 4096")
+            raise Invalid(f"image_config.size={value!r} must be WIDTHxHEIGHT between 64 and 4096")
         return
     if value not in allowed:
-        raise ApiError(f"image_config.{key}={value!r} is not supported by {label} (allowed: {', '.join(allowed)})")
+        raise Invalid(f"image_config.{key}={value!r} is not supported by {label} (allowed: {', '.join(allowed)})")
 
 
 def _check_combinations(config: dict[str, Any], label: str) -> None:
     if config.get("background") == "transparent" and config.get("output_format") == "jpeg":
-        raise ApiError("image_config.background=transparent needs output_format png or webp")
+        raise Invalid("image_config.background=transparent needs output_format png or webp")
     if config.get("size") and config.get("aspect_ratio"):
-        raise ApiError("image_config.size and image_config.aspect_ratio conflict: give one")
+        raise Invalid("image_config.size and image_config.aspect_ratio conflict: give one")
     if config.get("size") and config.get("resolution"):
-        raise ApiError("image_config.size and image_config.resolution conflict: give one")
+        raise Invalid("image_config.size and image_config.resolution conflict: give one")
     if config.get("partial_images") and (config.get("n") or 1) > 1:
         # The Images API streams partial images for single images only.
-        raise ApiError("image_config.partial_images needs n=1")
+        raise Invalid("image_config.partial_images needs n=1")

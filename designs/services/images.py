@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from PIL import Image, ImageOps
 
-from designs.errors import ApiError
+from designs.exceptions import Invalid, TooLarge
 
 FORMAT_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 # GIFs are stored as their first frame; PNG keeps the palette and transparency exactly.
@@ -209,14 +209,13 @@ def make_thumbnail(data: bytes, *, max_side: int | None = None) -> Thumbnail:
 
 
 def read_upload(upload, *, field: str) -> CleanImage:
-    """An uploaded image, checked and re-encoded; ApiError 413 when too big, 400 when not acceptable."""
+    """An uploaded image, checked and re-encoded; TooLarge when too big, Invalid when not acceptable."""
     if upload.size > settings.EASEL_MAX_UPLOAD_BYTES:
-        raise ApiError(
-            f"{field}: file of {upload.size} bytes is over the limit of {settings.EASEL_MAX_UPLOAD_BYTES} bytes",
-            413,
+        raise TooLarge(
+            f"{field}: file of {upload.size} bytes is over the limit of {settings.EASEL_MAX_UPLOAD_BYTES} bytes"
         )
     data = upload.read()
     try:
         return sanitize_image(data)
     except NotAnImage as exc:
-        raise ApiError(f"{field}: {exc}") from exc
+        raise Invalid(f"{field}: {exc}") from exc

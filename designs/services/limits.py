@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Count, Q
 
-from designs.errors import LimitReached
+from designs.exceptions import LimitReached
 from designs.models import ApiKey, Project, Run
 
 ACTIVE = (Run.Status.QUEUED, Run.Status.RUNNING)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from designs.auth import hash_key, new_key_material
+from designs.keys import hash_key, new_key_material
 from designs.models import ApiKey, Project
 from designs.services.documents import project_files_delete
 

@@ -1,27 +1,111 @@
-"""Run lifecycle operations requested by clients."""
+"""A run's lifecycle outside the generation itself: finding it, taking it, ending it, cancelling it.
+
+`run_end` is the one writer of a run's ending (completed, failed or cancelled), for a worker
+that finishes a run and for a cancel or sweep that ends one no worker holds: only the attempt
+that holds the run (status RUNNING, the same attempt number) may end it, so two enders never
+both write an answer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
 from designs import events
-from designs.errors import ApiError
-from designs.models import Project, Run
+from designs.events import EventType
+from designs.exceptions import NotFound
+from designs.models import Document, Message, Project, Run
+from designs.services.messages import message_create
 
 
 def run_get(*, project: Project, thread_id: str, run_id: str) -> Run:
     run = Run.objects.filter(project=project, thread_id=thread_id, id=run_id).first()
     if run is None:
-        raise ApiError("Run not found", 404)
+        raise NotFound("Run not found")
     return run
+
+
+def run_take_queued(run: Run) -> bool:
+    """Take a run no worker started yet (QUEUED -> RUNNING, a new attempt), so that it can be
+    ended outside a worker and a worker that starts it now finds nothing to claim."""
+    taken = Run.objects.filter(id=run.id, status=Run.Status.QUEUED, attempts=run.attempts).update(
+        status=Run.Status.RUNNING, attempts=run.attempts + 1
+    )
+    if taken:
+        run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1
+    return bool(taken)
+
+
+def reply_model(run: Run) -> tuple[str, str]:
+    """The provider and model that answer the run (the image model's for direct image runs)."""
+    if run.operation == Run.Operation.GENERATE_IMAGE:
+        return run.image_provider, run.image_model
+    return run.llm_provider, run.llm_model
+
+
+def run_end(
+    run: Run,
+    *,
+    attempt: int,
+    status: str,
+    message_status: str,
+    text: str = "",
+    documents: Sequence[Document] = (),
+    error: str = "",
+    cost: float = 0.0,
+) -> Message | None:
+    """End the run and store the assistant's message, once; None when `attempt` no longer
+    holds the run (someone else, the sweeper or a newer attempt, already ended it)."""
+    model_provider, model_name = reply_model(run)
+    with transaction.atomic():
+        claimed = Run.objects.filter(id=run.id, status=Run.Status.RUNNING, attempts=attempt).update(
+            status=status,
+            finished_at=timezone.now(),
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            images_generated=F("images_generated") + len(documents),
+            cost_usd=Decimal(str(cost)),
+            error=error,
+        )
+        if not claimed:
+            return None
+        message = message_create(
+            run.thread,
+            run=run,
+            role=Message.Role.ASSISTANT,
+            content=text,
+            status=message_status,
+            model_provider=model_provider,
+            model_name=model_name,
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            metadata={"run_id": str(run.id), **({"error": error} if error else {})},
+        )
+        Document.objects.filter(id__in=[d.id for d in documents]).update(message=message)
+    run.status = status
+    return message
 
 
 def run_cancel(*, run: Run) -> None:
     """Ask a run to stop. Idempotent. A running run stops at its next chunk (the pipeline emits
-    run_cancelled); a queued one has no worker to hear it, so it is ended here, the way a
-    worker ends a run."""
-    from workers.run_context import RunContext, take_queued
-
+    run_cancelled); a queued one has no worker to hear it, so it is ended here."""
     if run.is_finished:
         return
     events.get_log().request_cancel(str(run.id))
-    if take_queued(run):
-        RunContext(run).cancel()
+    if not run_take_queued(run):
+        return
+    message = run_end(run, attempt=run.attempts, status=Run.Status.CANCELLED, message_status=Message.Status.CANCELLED)
+    if message is not None:
+        events.publish(
+            project_id=str(run.project_id),
+            thread_id=str(run.thread_id),
+            run_id=str(run.id),
+            assistant_id=str(run.assistant_id),
+            type=EventType.RUN_CANCELLED,
+            message_id=str(message.id),
+            content="",
+        )

@@ -12,24 +12,23 @@ from typing import Any
 from django.db import transaction
 
 from designs import events
-from designs.errors import ApiError
+from designs.exceptions import Conflict, Invalid, NotFound
 from designs.models import ApiKey, Document, Message, Project, Run, Thread
 from designs.services.documents import document_create
 from designs.services.image_config import validate_image_config
 from designs.services.images import read_upload
 from designs.services.limits import run_slots_check
+from designs.services.messages import message_create, message_inputs_add
+from designs.services.model_choice import Choice, resolve_image_model, resolve_llm, takes_input_images
 from designs.services.threads import (
     assistant_default,
     assistant_get,
-    next_message_seq,
     thread_create,
     thread_get,
 )
-from workers.providers import registry
 
 logger = logging.getLogger(__name__)
 
-DIRECT_UPLOAD_FIELDS = ("input_image",)
 UNSUPPORTED_UPLOAD_FIELDS = ("input_last_frame", "input_video", "input_references", "audio_file")
 
 
@@ -47,7 +46,7 @@ class Turn:
 def turn_accept(
     *, project: Project, data: dict[str, Any], uploads: dict[str, list], base_url: str, api_key: ApiKey | None = None
 ) -> Turn:
-    """Validate and store one turn; ApiError for anything wrong (LimitReached when the project or
+    """Validate and store one turn; a DomainError for anything wrong (LimitReached when the project or
     `api_key`, the key that sent it, has too many runs in progress), with nothing written."""
     operation = data.get("operation") or "chat"
     _check_uploads(operation, uploads)
@@ -55,7 +54,7 @@ def turn_accept(
     content = data.get("content") or ""
     has_input = bool(uploads.get("input_image") or uploads.get("files"))
     if not content.strip() and not has_input:
-        raise ApiError("content: may not be empty")
+        raise Invalid("content: may not be empty")
     plan = _plan(project, data, operation, uploads, has_source=source is not None)
     if plan is not None:
         # Refuse before storing anything; _run_create checks again holding the lock.
@@ -65,13 +64,9 @@ def turn_accept(
         thread = _thread_for(project, data, source)
         if plan is not None:
             _check_idle(thread)
-        user_message = Message.objects.create(
-            project=project,
-            thread=thread,
-            role=Message.Role.USER,
-            content=content,
-            metadata=data.get("metadata") or {},
-            seq=next_message_seq(thread),
+        # The client's `metadata` is stored exactly as sent; what the turn carries is `inputs`.
+        user_message = message_create(
+            thread, role=Message.Role.USER, content=content, metadata=data.get("metadata") or {}
         )
         attachments = [
             document_create(
@@ -90,9 +85,7 @@ def turn_accept(
         # An existing document to edit is attached to the turn like an upload, without a copy.
         attachments = [source, *attachments] if source is not None else attachments
         if attachments:
-            # Easel's own field, never the client's `metadata` (which is stored exactly as sent).
-            user_message.attachment_ids = [str(d.id) for d in attachments]
-            user_message.save(update_fields=["attachment_ids"])
+            message_inputs_add(user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE)
         run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
         if run is not None:
             transaction.on_commit(lambda: _start(run))
@@ -102,20 +95,20 @@ def turn_accept(
 def _check_uploads(operation: str, uploads: dict[str, list]) -> None:
     for name in UNSUPPORTED_UPLOAD_FIELDS:
         if uploads.get(name):
-            raise ApiError(f"{name}: uploads of this kind are not supported by Easel")
+            raise Invalid(f"{name}: uploads of this kind are not supported by Easel")
     if uploads.get("input_image") and operation != "generate_image":
-        raise ApiError("input_image is only allowed with operation=generate_image")
+        raise Invalid("input_image is only allowed with operation=generate_image")
     if len(uploads.get("input_image") or []) > 1:
-        raise ApiError("input_image: send one image")
+        raise Invalid("input_image: send one image")
     unknown = set(uploads) - {"input_image", "files", *UNSUPPORTED_UPLOAD_FIELDS}
     if unknown:
-        raise ApiError(f"Unexpected file field(s): {', '.join(sorted(unknown))}")
+        raise Invalid(f"Unexpected file field(s): {', '.join(sorted(unknown))}")
 
 
 @dataclass(frozen=True)
 class _Plan:
-    llm: registry.Choice | None
-    image: registry.Choice | None
+    llm: Choice | None
+    image: Choice | None
     image_config: dict[str, Any]
 
 
@@ -130,15 +123,15 @@ def _source_document(
     if document_id is None:
         return None
     if operation != "generate_image":
-        raise ApiError("input_image_document_id is only allowed with operation=generate_image")
+        raise Invalid("input_image_document_id is only allowed with operation=generate_image")
     if uploads.get("input_image"):
-        raise ApiError("Send either input_image or input_image_document_id, not both")
+        raise Invalid("Send either input_image or input_image_document_id, not both")
     document = Document.objects.filter(project=project, id=document_id).first()
     if document is None:
-        raise ApiError("Document not found", 404)
+        raise NotFound("Document not found")
     thread_id = data.get("thread_id")
     if thread_id and document.thread_id and str(document.thread_id) != str(thread_id):
-        raise ApiError("input_image_document_id: that document belongs to another thread")
+        raise Invalid("input_image_document_id: that document belongs to another thread")
     return document
 
 
@@ -148,26 +141,23 @@ def _plan(
     """Resolve providers (the project's own keys count) and validate image_config; None when no run is wanted."""
     if not data.get("send_to_llm", True) and operation == "chat":
         return None
-    try:
-        llm = None
-        if operation == "chat":
-            llm = registry.resolve_llm(data.get("llm_provider"), data.get("model_name"), project_id=project.id)
-        wants_images = operation == "generate_image" or data.get("image_generation") == "auto"
-        image, entry = (None, None)
-        if wants_images:
-            image, entry = registry.resolve_image_model(
-                data.get("image_model_provider"), data.get("image_model_name"), project_id=project.id
-            )
-    except registry.ProviderChoiceError as exc:
-        raise ApiError(str(exc)) from exc
+    llm = None
+    if operation == "chat":
+        llm = resolve_llm(data.get("llm_provider"), data.get("model_name"), project_id=project.id)
+    wants_images = operation == "generate_image" or data.get("image_generation") == "auto"
+    image, entry = (None, None)
+    if wants_images:
+        image, entry = resolve_image_model(
+            data.get("image_model_provider"), data.get("image_model_name"), project_id=project.id
+        )
     config: dict[str, Any] = {}
     if entry is not None:
         config = validate_image_config(data.get("image_config") or {}, entry)
         has_reference = uploads.get("input_image") or uploads.get("files") or has_source
-        if has_reference and not entry.supports_vision:
-            raise ApiError(f"image_model_vision_required: {entry.key} cannot take input images")
+        if has_reference and not takes_input_images(entry):
+            raise Invalid(f"image_model_vision_required: {entry.key} cannot take input images")
     elif data.get("image_config"):
-        raise ApiError("image_config needs image_generation=auto or operation=generate_image")
+        raise Invalid("image_config needs image_generation=auto or operation=generate_image")
     return _Plan(llm, image, config)
 
 
@@ -187,9 +177,8 @@ def _thread_for(project: Project, data: dict[str, Any], source: Document | None 
 def _check_idle(thread: Thread) -> None:
     active = Run.objects.filter(thread=thread, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).first()
     if active is not None:
-        raise ApiError(
-            f"Thread {thread.id} already has a run in progress ({active.id}); wait for it to end or cancel it",
-            409,
+        raise Conflict(
+            f"Thread {thread.id} already has a run in progress ({active.id}); wait for it to end or cancel it"
         )
 
 
@@ -241,7 +230,7 @@ def _start(run: Run) -> None:
         thread_id=run.thread_id,
         run_id=run.id,
         assistant_id=run.assistant_id,
-        type="user_message",
+        type=events.EventType.USER_MESSAGE,
         message_id=str(run.user_message_id),
         content=run.user_message.content,
     )

@@ -5,17 +5,17 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
+from designs import selectors
 from designs.forms import OPERATION_LABELS, ComposerForm, GalleryFilterForm
-from designs.models import Document, Message, Project, Thread
+from designs.media import request_base_url
+from designs.models import Document, Project, Thread
 from designs.services.documents import document_lineage, documents_for_project
 from designs.views.access import Member, project_page, render_page
-from designs.views.pictures import base_url, picture
+from designs.views.pictures import picture
 
 IMAGES_PER_PAGE = 48
 THREAD_CHOICES = 200
@@ -35,25 +35,10 @@ def _uuid(value: str | None) -> UUID | None:
 
 
 def _filter_form(request: HttpRequest, project: Project) -> GalleryFilterForm:
-    first_user = Message.objects.filter(thread=OuterRef("pk"), role=Message.Role.USER).order_by("seq")
-    with_images = (
-        Thread.objects.filter(project=project, documents__isnull=False)
-        .distinct()
-        .annotate(first_message=Subquery(first_user.values("content")[:1]))
-        .order_by("-created_at")
+    threads = selectors.threads_with_images(
+        project=project, limit=THREAD_CHOICES, keep=_uuid(request.GET.get("thread"))
     )
-    threads = list(with_images[:THREAD_CHOICES])
-    chosen = _uuid(request.GET.get("thread"))
-    if chosen and all(t.id != chosen for t in threads):
-        # A thread linked from elsewhere stays selectable even if it is not among the newest.
-        threads += list(Thread.objects.filter(project=project, id__in=[chosen]).exclude(id__in=[t.id for t in threads]))
-    pairs = (
-        Document.objects.filter(project=project)
-        .exclude(model_name="")
-        .values_list("model_provider", "model_name")
-        .distinct()
-        .order_by("model_provider", "model_name")
-    )
+    pairs = selectors.image_models_used(project=project)
     models = [(f"{provider}/{name}", f"{name} ({provider})") for provider, name in pairs]
     return GalleryFilterForm(
         request.GET or None, threads=[(str(t.id), thread_label(t)) for t in threads], models=models
@@ -68,7 +53,7 @@ def _criteria(form: GalleryFilterForm, project: Project) -> dict | None:
         return None
     criteria = form.criteria()
     if form.cleaned_data.get("thread"):
-        criteria["thread"] = Thread.objects.filter(project=project, id=form.cleaned_data["thread"]).first()
+        criteria["thread"] = selectors.project_thread(project=project, thread_id=form.cleaned_data["thread"])
         if criteria["thread"] is None:
             form.add_error("thread", "No such thread in this project.")
             return None
@@ -84,7 +69,7 @@ def gallery(request: HttpRequest, member: Member) -> HttpResponse:
         Document.objects.none() if criteria is None else documents_for_project(project=member.project, **criteria)
     )
     page = Paginator(documents, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
-    base = base_url(request)
+    base = request_base_url(request)
     query = request.GET.copy()
     query.pop("page", None)
     return render_page(
@@ -105,16 +90,14 @@ def gallery(request: HttpRequest, member: Member) -> HttpResponse:
 @require_GET
 @project_page
 def image_detail(request: HttpRequest, member: Member, document_id: UUID) -> HttpResponse:
-    document = get_object_or_404(Document.objects.select_related("thread"), project=member.project, id=document_id)
-    base = base_url(request)
+    document = selectors.project_document(project=member.project, document_id=document_id)
+    if document is None:
+        raise Http404("No such image in this project")
+    base = request_base_url(request)
     lineage = document_lineage(document=document)
     ancestors = [picture(d, base) for d, _depth in reversed(lineage.ancestors)]  # the root first
     descendants = [(depth, picture(d, base)) for d, depth in lineage.descendants]
-    inputs = list(
-        Document.objects.filter(project=member.project, child_links__child=document)
-        .filter(~Q(id=document.parent_id))
-        .order_by("child_links__position")
-    )
+    inputs = selectors.other_inputs(document=document)
     refine = ComposerForm(initial={"refine_document_id": document.id}) if document.thread_id else None
     return render_page(
         request,

@@ -8,14 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from designs import media
 from designs.models import Document
-
-
-def base_url(request: HttpRequest) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _stable_now() -> float:

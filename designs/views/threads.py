@@ -13,14 +13,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from designs.errors import ApiError, LimitReached
+from designs.exceptions import Conflict, DomainError, LimitReached
 from designs.forms import ComposerForm, ThreadSearchForm, turn_error_field
+from designs.media import request_base_url
 from designs.models import Document, Message, Project, Thread
 from designs.services.threads import assistant_default, thread_create
 from designs.services.turns import turn_accept
 from designs.views.access import Member, project_page, render_page
 from designs.views.conversation import conversation
-from designs.views.pictures import base_url, picture
+from designs.views.pictures import picture
 
 THREADS_PER_PAGE = 25
 NO_ID = UUID(int=0)  # stands for a document id in URL templates the page's script fills in
@@ -50,7 +51,7 @@ def thread_list(request: HttpRequest, member: Member) -> HttpResponse:
     query = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(_threads(member.project, query), THREADS_PER_PAGE).get_page(request.GET.get("page"))
     covers = Document.objects.filter(project=member.project, id__in=[t.cover_id for t in page if t.cover_id])
-    base = base_url(request)
+    base = request_base_url(request)
     cover_of = {d.id: picture(d, base) for d in covers}
     rows = [(thread, cover_of.get(thread.cover_id)) for thread in page]
     return render_page(
@@ -84,7 +85,7 @@ def thread_detail(request: HttpRequest, member: Member, thread_id: UUID) -> Http
 
 
 def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: ComposerForm) -> HttpResponse:
-    talk = conversation(thread, base_url(request))
+    talk = conversation(thread, request_base_url(request))
     config = {
         "projectId": str(member.project.id),
         "threadId": str(thread.id),
@@ -109,6 +110,16 @@ def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: Com
     )
 
 
+def _refusal(exc: DomainError) -> tuple[str | None, str]:
+    """The form field (None: the whole form) and the words a refused turn shows on the page:
+    the dashboard's own sentences for a busy thread or project, the detail for the rest."""
+    if isinstance(exc, LimitReached):
+        return None, CROWDED.format(limit=settings.EASEL_MAX_RUNS_PER_PROJECT)
+    if isinstance(exc, Conflict):
+        return None, BUSY
+    return turn_error_field(exc.detail), exc.detail
+
+
 @require_POST
 @project_page
 def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpResponse:
@@ -125,14 +136,10 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
                 project=member.project,
                 data={**form.turn_data(), "thread_id": str(thread.id)},
                 uploads={},
-                base_url=base_url(request),
+                base_url=request_base_url(request),
             )
-        except LimitReached:
-            form.add_error(None, CROWDED.format(limit=settings.EASEL_MAX_RUNS_PER_PROJECT))
-        except ApiError as exc:
-            form.add_error(
-                None if exc.status == 409 else turn_error_field(exc.detail), BUSY if exc.status == 409 else exc.detail
-            )
+        except DomainError as exc:
+            form.add_error(*_refusal(exc))
     wants_json = "application/json" in request.headers.get("Accept", "")
     if turn is None:
         if wants_json:
@@ -141,7 +148,7 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
     if not wants_json:
         return redirect("dashboard:thread", member.project.id, thread.id)
     source = turn.attachments[0] if form.cleaned_data["refine_document_id"] and turn.attachments else None
-    source_picture = picture(source, base_url(request)) if source else None
+    source_picture = picture(source, request_base_url(request)) if source else None
     return JsonResponse(
         {
             "thread_id": str(thread.id),

@@ -90,4 +90,3 @@ def test_an_uploaded_image_is_an_attachment_whatever_the_metadata_says(alpha):
     [upload] = Document.objects.filter(message=message)
     assert message.input_documents() == [upload]
     assert message.metadata == {"attachment_ids": []}
-

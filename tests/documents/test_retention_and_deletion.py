@@ -83,6 +83,24 @@ def test_deleting_a_project_deletes_its_documents_and_every_file_under_it(
     assert sorted(local_store.files()) == sorted([same_bytes_elsewhere.file.name, same_bytes_elsewhere.thumbnail.name])
 
 
+def test_deleting_a_document_a_message_carries_keeps_the_message_and_its_thread_readable(
+    alpha, local_store, django_capture_on_commit_callbacks
+):
+    thread = make_thread(alpha.project)
+    kept, doomed = make(thread, 1), make(thread, 2)
+    message = message_create(thread, role="user", content="edit these", inputs=[doomed, kept], direct_edit=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        document_delete(document=doomed)
+
+    message.refresh_from_db()
+    assert message.input_documents() == [kept], "only the link went with the document"
+    response = alpha.client.get(f"/api/threads/{thread.id}")
+    assert response.status_code == 200, response.content
+    [shown] = response.json()["messages"]
+    assert [a["document_id"] for a in shown["attachments"]] == [str(kept.id)]
+
+
 def test_retention_purges_only_old_thread_uploads_that_nothing_uses(
     alpha, local_store, settings, django_capture_on_commit_callbacks
 ):

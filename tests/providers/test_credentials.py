@@ -10,9 +10,12 @@ from cryptography.fernet import Fernet
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from designs.exceptions import NotConfigured
 from designs.models import Membership, Project, ProviderCredential
+from designs.services import model_choice
 from designs.services.credentials import credential_secret
 from designs.services.projects import api_key_create
+from workers import adapters
 from workers.providers import registry
 from workers.providers.base import ProviderError
 
@@ -101,24 +104,25 @@ def test_another_project_never_sees_or_uses_the_key(alpha, bravo):
     put(alpha, "anthropic", api_key=KEY)
 
     assert bravo.client.get("/api/providers/anthropic/credentials").status_code == 404
-    assert registry.provider_settings("anthropic", project_id=bravo.project.id) is None
-    assert registry.provider_settings("anthropic", project_id=alpha.project.id).api_key == KEY
+    assert adapters.connection("anthropic", project_id=bravo.project.id) is None
+    assert adapters.connection("anthropic", project_id=alpha.project.id).api_key == KEY
 
 
 def test_the_projects_key_overrides_the_servers(alpha, bravo):
     put(alpha, "openai", api_key=KEY)
 
-    assert registry.provider_settings("openai", project_id=alpha.project.id).api_key == KEY
-    assert registry.provider_settings("openai", project_id=bravo.project.id).api_key == SERVER_KEY
-    assert registry.llm_provider("openai", project_id=alpha.project.id).settings.api_key == KEY
+    assert adapters.connection("openai", project_id=alpha.project.id).api_key == KEY
+    assert adapters.connection("openai", project_id=bravo.project.id).api_key == SERVER_KEY
+    assert registry.llm_adapter("openai", adapters.connection("openai", alpha.project.id)).settings.api_key == KEY
 
 
 def test_a_provider_only_the_project_has_a_key_for_is_configured_for_that_project_alone(alpha, bravo):
     put(alpha, "anthropic", api_key=KEY)
 
-    assert registry.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=alpha.project.id).provider == "anthropic"
-    with pytest.raises(registry.ProviderChoiceError, match="PUT /api/providers/anthropic/credentials"):
-        registry.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=bravo.project.id)
+    chosen = model_choice.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=alpha.project.id)
+    assert chosen.provider == "anthropic"
+    with pytest.raises(NotConfigured, match="PUT /api/providers/anthropic/credentials"):
+        model_choice.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=bravo.project.id)
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "short", "has space in it 1234", "x" * 1001, 12345678])
@@ -142,7 +146,7 @@ def test_a_base_url_is_refused_unless_the_server_allows_them(alpha, settings):
     assert put(alpha, "openai", api_key=KEY, base_url="ftp://proxy.example/v1").status_code == 400
     assert put(alpha, "openai", api_key=KEY, base_url="https://user:pw@proxy.example/v1").status_code == 400
     assert put(alpha, "openai", api_key=KEY, base_url="https://proxy.example/v1").status_code == 200
-    assert registry.provider_settings("openai", project_id=alpha.project.id).base_url == "https://proxy.example/v1"
+    assert adapters.connection("openai", project_id=alpha.project.id).base_url == "https://proxy.example/v1"
 
 
 def test_a_key_encrypted_under_another_secret_fails_loudly_instead_of_using_the_servers(alpha, settings):
@@ -150,10 +154,10 @@ def test_a_key_encrypted_under_another_secret_fails_loudly_instead_of_using_the_
     settings.EASEL_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
     with pytest.raises(ProviderError) as caught:
-        registry.provider_settings("openai", project_id=alpha.project.id)
+        adapters.connection("openai", project_id=alpha.project.id)
     assert caught.value.kind == "not_configured" and KEY not in caught.value.message
-    with pytest.raises(registry.ProviderChoiceError, match="store it again"):
-        registry.resolve_llm("openai", "gpt-4.1", project_id=alpha.project.id)
+    with pytest.raises(NotConfigured, match="store it again"):
+        model_choice.resolve_llm("openai", "gpt-4.1", project_id=alpha.project.id)
 
 
 def test_rotation_keeps_old_keys_readable(alpha, settings):
@@ -162,7 +166,7 @@ def test_rotation_keeps_old_keys_readable(alpha, settings):
     put(alpha, "openai", api_key=KEY)
 
     settings.EASEL_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), old]
-    assert registry.provider_settings("openai", project_id=alpha.project.id).api_key == KEY
+    assert adapters.connection("openai", project_id=alpha.project.id).api_key == KEY
 
 
 def test_the_provider_list_says_who_has_a_key(alpha):
@@ -179,7 +183,7 @@ def test_the_provider_list_says_who_has_a_key(alpha):
 def test_settings_repr_never_shows_the_key(alpha):
     put(alpha, "openai", api_key=KEY)
 
-    assert KEY not in repr(registry.provider_settings("openai", project_id=alpha.project.id))
+    assert KEY not in repr(adapters.connection("openai", project_id=alpha.project.id))
     assert KEY not in repr(credential_secret(project_id=alpha.project.id, provider="openai"))
 
 

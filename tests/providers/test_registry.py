@@ -8,11 +8,14 @@ import time
 
 import pytest
 
-from designs.errors import ApiError
+from designs import catalog
+from designs.exceptions import Invalid
+from designs.services import model_choice
 from designs.services.image_config import validate_image_config
 from tests.fakes.openai import FakeOpenAI
 from tests.providers.kit import API_KEY, fast_settings
-from workers.providers import catalog, registry
+from workers import adapters
+from workers.providers import registry
 from workers.providers.base import ChatMessage, ChatRequest, ProviderError
 from workers.providers.openai import OpenAIChat
 
@@ -44,25 +47,30 @@ def compat(settings):
 
 
 def test_an_openai_compatible_server_is_an_llm_provider_under_its_own_name(compat):
-    chat = registry.llm_provider("vllm")
+    chat = registry.llm_adapter("vllm", adapters.connection("vllm"))
 
     assert isinstance(chat, OpenAIChat) and chat.name == "vllm"
     assert chat.settings.base_url == "http://gpu:8000/v1" and chat.settings.api_key == "vk-123456789"
-    assert "vllm" in registry.llm_provider_names() and "vllm" not in registry.IMAGE_CLASSES
+    assert "vllm" in model_choice.llm_provider_names() and "vllm" not in model_choice.image_provider_names()
+
+
+def test_every_provider_the_catalog_names_has_an_adapter_and_no_adapter_is_unlisted():
+    assert set(model_choice.image_provider_names()) == set(registry.IMAGE_CLASSES)
+    assert {m.provider for m in catalog.LLM_MODELS} == set(registry.LLM_CLASSES)
 
 
 def test_its_declared_models_are_listed_and_the_first_is_its_default(compat):
-    listed = [(m.provider, m.name) for m in registry.llm_models() if m.provider in ("vllm", "ollama")]
+    listed = [(m.provider, m.name) for m in model_choice.llm_models() if m.provider in ("vllm", "ollama")]
 
     assert listed == [("ollama", "*"), ("vllm", "qwen3-8b"), ("vllm", "llama3.1")]
-    assert registry.resolve_llm("vllm", None) == registry.Choice("vllm", "qwen3-8b")
-    assert registry.resolve_llm(None, "llama3.1") == registry.Choice("vllm", "llama3.1")
+    assert model_choice.resolve_llm("vllm", None) == model_choice.Choice("vllm", "qwen3-8b")
+    assert model_choice.resolve_llm(None, "llama3.1") == model_choice.Choice("vllm", "llama3.1")
 
 
 def test_a_server_without_declared_models_takes_any_name_but_needs_one(compat):
-    assert registry.resolve_llm("ollama", "mistral-small") == registry.Choice("ollama", "mistral-small")
-    with pytest.raises(registry.ProviderChoiceError, match="model_name is required"):
-        registry.resolve_llm("ollama", None)
+    assert model_choice.resolve_llm("ollama", "mistral-small") == model_choice.Choice("ollama", "mistral-small")
+    with pytest.raises(Invalid, match="model_name is required"):
+        model_choice.resolve_llm("ollama", None)
 
 
 def test_a_server_without_a_key_gets_no_authorization_header():
@@ -135,7 +143,7 @@ def test_gpt_image_1_takes_every_option_its_adapter_sends(config):
     ],
 )
 def test_options_a_model_cannot_honour_are_refused_before_any_call(provider, name, config, message):
-    with pytest.raises(ApiError, match=message):
+    with pytest.raises(Invalid, match=message):
         validate_image_config(config, entry(provider, name))
 
 
