@@ -25,17 +25,17 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from designs import media
+from designs.media import display_urls
 from designs.models import ApiKey, Assistant, Document, Membership, Project, Run, Thread
 from designs.services.documents import document_delete
+from designs.services.members import NEEDS_AN_OWNER, is_sole_owner
 from designs.services.projects import api_key_revoke, project_delete
 from designs.services.threads import assistant_delete, thread_delete
-from designs.views.pictures import display_urls
 
 admin.site.site_header = "Easel admin"
 admin.site.site_title = "Easel admin"
 
 OWNER = Membership.Role.OWNER
-NEEDS_AN_OWNER = "A project needs at least one owner: make someone else owner first."
 LIST_THUMBNAIL = 64  # px, the longer side of a thumbnail in a list
 
 
@@ -107,17 +107,12 @@ class DeletesThroughServices:
         return deleted, counts, perms_needed - exempt, protected
 
 
-def _is_sole_owner(membership: Membership) -> bool:
-    others = Membership.objects.filter(project_id=membership.project_id, role=OWNER).exclude(pk=membership.pk)
-    return membership.role == OWNER and not others.exists()
-
-
 class MembershipForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         # Before _post_clean, self.instance still holds the stored values.
         stored = self.instance
-        if stored.pk and _is_sole_owner(stored):
+        if stored.pk and is_sole_owner(stored):
             project = data.get("project", stored.project)
             if data.get("role") != OWNER or getattr(project, "pk", None) != stored.project_id:
                 raise ValidationError(NEEDS_AN_OWNER)
@@ -194,7 +189,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
         # The sole owner cannot be removed; a project's own deletion exempts it (DeletesThroughServices).
-        return super().has_delete_permission(request, obj) and not (obj is not None and _is_sole_owner(obj))
+        return super().has_delete_permission(request, obj) and not (obj is not None and is_sole_owner(obj))
 
 
 class KeyStateFilter(admin.SimpleListFilter):

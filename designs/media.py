@@ -103,3 +103,21 @@ def media_urls(document: Document, base: str) -> dict[str, Any]:
     thumbnail_url = signed_url(document, base, variant=THUMBNAIL)[0] if has_thumbnail else None
     expires_at = datetime.fromtimestamp(expires, tz=UTC).isoformat().replace("+00:00", "Z")
     return {"url": url, "thumbnail_url": thumbnail_url, "expires_at": expires_at}
+
+
+def _stable_now() -> float:
+    # Signing with a rounded clock gives the same URL to every render within the step, so the
+    # browser's cache serves a reloaded page's images instead of fetching them again.
+    step = max(1, min(3600, settings.EASEL_MEDIA_URL_TTL // 10))
+    return float(int(time.time()) // step * step)
+
+
+def display_urls(document: Document, base: str) -> tuple[str, str | None]:
+    """(url, thumbnail_url) of a document for a page."""
+    if settings.EASEL_MEDIA_DELIVERY == "public":
+        urls = media_urls(document, base)
+        return urls["url"], urls["thumbnail_url"]
+    now = _stable_now()
+    url = signed_url(document, base, now=now)[0]
+    thumbnail = signed_url(document, base, variant=THUMBNAIL, now=now)[0] if document.thumbnail else None
+    return url, thumbnail

@@ -82,11 +82,26 @@ def check_manager(actor: Membership, project: Project) -> None:
         raise PermissionDenied("Only owners and admins manage members.")
 
 
+NEEDS_AN_OWNER = "A project needs at least one owner: make someone else owner first."
+
+
+def is_sole_owner(membership: Membership, *, lock: bool = False) -> bool:
+    """Whether `membership` is its project's only owner (so it may not stop being one).
+
+    With `lock`, the owners' rows are locked, so two owners demoting each other at once
+    cannot leave none; the caller must be inside a transaction.
+    """
+    if membership.role != Role.OWNER:
+        return False
+    owners = Membership.objects.filter(project_id=membership.project_id, role=Role.OWNER)
+    if lock:
+        owners = owners.select_for_update()
+    return not any(owner.pk != membership.pk for owner in owners)
+
+
 def _keep_an_owner(membership: Membership, field: str) -> None:
-    # Lock the owners so two owners demoting each other at once cannot leave none.
-    owners = list(Membership.objects.select_for_update().filter(project_id=membership.project_id, role=Role.OWNER))
-    if len(owners) <= 1:
-        raise ValidationError({field: "A project needs at least one owner: make someone else owner first."})
+    if is_sole_owner(membership, lock=True):
+        raise ValidationError({field: NEEDS_AN_OWNER})
 
 
 @dataclass(frozen=True)

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.conf import settings
-
-from designs import media
+from designs.media import display_urls
 from designs.models import Document
-
-
-def _stable_now() -> float:
-    # Signing with a rounded clock gives the same URL to every render within the step, so the
-    # browser's cache serves a reloaded page's images instead of fetching them again.
-    step = max(1, min(3600, settings.EASEL_MEDIA_URL_TTL // 10))
-    return float(int(time.time()) // step * step)
-
-
-def display_urls(document: Document, base: str) -> tuple[str, str | None]:
-    """(url, thumbnail_url) of a document for a page."""
-    if settings.EASEL_MEDIA_DELIVERY == "public":
-        urls = media.media_urls(document, base)
-        return urls["url"], urls["thumbnail_url"]
-    now = _stable_now()
-    url = media.signed_url(document, base, now=now)[0]
-    thumbnail = media.signed_url(document, base, variant=media.THUMBNAIL, now=now)[0] if document.thumbnail else None
-    return url, thumbnail
 
 
 @dataclass

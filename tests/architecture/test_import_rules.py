@@ -82,6 +82,16 @@ def test_the_domain_reaches_the_workers_only_through_the_dispatch_seam():
     assert breaches(domain, ("workers",), allowed=("workers.dispatch",)) == []
 
 
+def test_the_models_know_only_django_and_each_other():
+    models = modules_in("designs.models")
+    assert len(models) > 1, "designs.models is a package of modules by subject"
+    assert breaches(models, ("designs", "workers"), allowed=("designs.models",)) == []
+
+
+def test_the_django_admin_acts_through_services_and_never_through_pages():
+    assert breaches(modules_in("designs.admin"), ("designs.views", "designs.api", "workers")) == []
+
+
 def test_only_the_api_and_its_edges_import_drf():
     edges = ("designs.api", "designs.errors", "designs.auth", "designs.parsers", "designs.ratelimit")
     edges += ("designs.serializers", "designs.ws_auth", "designs.urls")

@@ -1,0 +1,29 @@
+"""Easel's data: projects (team workspaces) and everything that belongs to exactly one of them.
+
+Public ids are UUIDs everywhere. Every row carries `project` so every query can be scoped to
+the caller's project in one filter, whatever ids a caller sends or an LLM invents.
+
+The models live by subject (projects, conversations, documents); import them from here.
+"""
+
+from designs.models.conversations import Assistant, IdempotencyKey, Message, Run, Thread
+from designs.models.documents import EXTENSIONS, Document, DocumentParent, MessageInput, document_upload_to
+from designs.models.projects import ApiKey, Invitation, Membership, Project, ProviderCredential
+
+__all__ = [
+    "EXTENSIONS",
+    "ApiKey",
+    "Assistant",
+    "Document",
+    "DocumentParent",
+    "IdempotencyKey",
+    "Invitation",
+    "Membership",
+    "Message",
+    "MessageInput",
+    "Project",
+    "ProviderCredential",
+    "Run",
+    "Thread",
+    "document_upload_to",
+]
