@@ -17,9 +17,11 @@ from django.urls import path
 from designs import events
 from designs.models import Membership, Project, Thread
 from designs.parsers import JSONRefused, load_json
+from designs.ws_auth import caller_ids
 from designs.ws_slots import Slot, slot_claim, slot_keep, slot_release
 
 CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_MANY = 4429  # the user or key already holds its EASEL_MAX_WEBSOCKETS_PER_* feeds
 
@@ -125,7 +127,50 @@ class ProjectFeedConsumer(FeedConsumer):
     kind = "project"
 
 
+class VoiceRefusalConsumer(AsyncJsonWebsocketConsumer):
+    """The SDK's voice sockets (`stream_voice`: `/api/threads/messages?api_key=`, and
+    `connect_realtime`: `/api/threads/realtime` with X-API-Key), refused honestly: Easel has no
+    voice. The caller is authenticated first; then the socket answers the SDK's handshake with
+    its `{"type": "error", "message"}` frame (the SDK raises BackboardAPIError with that text),
+    and closes on the client's first frame or after REFUSAL_GRACE seconds, whichever is first."""
+
+    REFUSAL_GRACE = 10.0
+    refusal = "Voice is not supported by Easel"
+
+    async def connect(self) -> None:
+        await self.accept()
+        if not await self._authenticated():
+            await self.send_json({"type": events.EventType.ERROR, "message": "Invalid or missing API key"})
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        await self.send_json({"type": events.EventType.ERROR, "message": self.refusal})
+        self._closer = asyncio.get_running_loop().call_later(
+            self.REFUSAL_GRACE, lambda: asyncio.ensure_future(self.close(code=CLOSE_BAD_REQUEST))
+        )
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        """The client's config frame (or audio), unread: the answer is already sent."""
+        await self.close(code=CLOSE_BAD_REQUEST)
+
+    async def disconnect(self, code: int) -> None:
+        closer = getattr(self, "_closer", None)
+        if closer is not None:
+            closer.cancel()
+
+    async def _authenticated(self) -> bool:
+        if self.scope.get("easel_key_sent"):
+            return self.scope.get("easel_project_id") is not None
+        raw_key = (parse_qs(self.scope.get("query_string", b"").decode()).get("api_key") or [""])[-1]
+        return bool(raw_key) and (await caller_ids(raw_key))[0] is not None
+
+
+class RealtimeRefusalConsumer(VoiceRefusalConsumer):
+    refusal = "Realtime voice is not supported by Easel"
+
+
 websocket_urlpatterns = [
     path("ws/threads/<uuid:target_id>", ThreadFeedConsumer.as_asgi()),
     path("ws/projects/<uuid:target_id>", ProjectFeedConsumer.as_asgi()),
+    path("api/threads/messages", VoiceRefusalConsumer.as_asgi()),
+    path("api/threads/realtime", RealtimeRefusalConsumer.as_asgi()),
 ]

@@ -32,6 +32,7 @@ class EventType(StrEnum):
     MEDIA_PREVIEW = "media_preview"  # Easel's: a partial image while the image model works (never stored)
     MEDIA_GENERATED = "media_generated"  # one per stored image: its document and signed URL
     MEDIA_FAILED = "media_failed"  # Easel's: the image tool failed; the LLM hears why and the run goes on
+    TOOL_SUBMIT_REQUIRED = "tool_submit_required"  # the run pauses for the caller's own tools' outputs
     RUN_RESTARTED = "run_restarted"  # Easel's: a lost worker's run starts over (it had shown nothing yet)
     RUN_ENDED = "run_ended"  # terminal: the run completed (`status: "completed"`, the answer, usage)
     RUN_FAILED = "run_failed"  # terminal: the run failed (`error`, `error_kind`)
@@ -41,6 +42,10 @@ class EventType(StrEnum):
 
 # The events after which a run sends nothing more: its stream ends and its log expires.
 TERMINAL_TYPES = frozenset({EventType.RUN_ENDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.ERROR})
+
+# Where a reader stops: the run ended, or it paused for the caller's tool outputs (the run is
+# not over and its log stays open; the continuation is read from after the pause event).
+PAUSE_OR_END = TERMINAL_TYPES | {EventType.TOOL_SUBMIT_REQUIRED}
 
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -113,7 +118,8 @@ class AnswerSoFar:
                 event["accumulated_content"] = text
             elif kind == EventType.CONTENT_STREAMING:  # written whole, before deltas were stored alone
                 self._texts[run_id] = (event.get("accumulated_content") or "", 0)
-            elif kind == EventType.RUN_RESTARTED or kind in TERMINAL_TYPES:
+            elif kind == EventType.RUN_RESTARTED or kind in PAUSE_OR_END:
+                # A continued run's answer starts again at 0 (its first text went into the pause).
                 self._texts.pop(run_id, None)
             filled.append((event_id, event))
         return filled
@@ -129,7 +135,7 @@ async def answer_before(run_id: str, at: int) -> tuple[str, int]:
     start = 0  # where in the answer the first chunk the log kept starts
     for _event_id, event in entries:
         kind = event.get("type")
-        if kind == EventType.RUN_RESTARTED:
+        if kind in (EventType.RUN_RESTARTED, EventType.TOOL_SUBMIT_REQUIRED):
             parts, start = [], 0
         elif kind == EventType.CONTENT_STREAMING and "text_at" not in event:  # written whole
             parts, start = [event.get("accumulated_content") or ""], 0
@@ -188,7 +194,8 @@ def publish(
 
 def sse_frame(event_id: str | None, event: Event) -> bytes:
     """One SSE event: an `id:` line (unless the event is not from the log) and a single-line
-    compact `data: ` line (the SDK needs the space after the colon and no line breaks)."""
-    data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    compact `data: ` line (the SDK needs the space after the colon and no line breaks). The JSON
+    carries the id too, as `event_id`: the SDK drops the `id:` line, and a client resumes with it."""
+    data = json.dumps({**event, "event_id": event_id} if event_id else event, separators=(",", ":"), ensure_ascii=False)
     id_line = f"id: {event_id}\n" if event_id else ""
     return f"{id_line}data: {data}\n\n".encode()

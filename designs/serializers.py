@@ -71,10 +71,22 @@ class MessageInputSerializer(serializers.Serializer):
     thinking = JSONValueField(required=False, allow_null=True)
     openrouter = JSONValueField(required=False, allow_null=True)
 
+    # Asked for only to be refused: Easel makes no video and speaks no audio.
+    video_generation = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    voice = JSONValueField(required=False, allow_null=True)
+
     def validate_operation(self, value: str | None) -> str:
         if value == "generate_video":
-            raise serializers.ValidationError("generate_video is not supported by Easel")
+            raise serializers.ValidationError("Video is not supported by Easel (operation generate_video)")
         return value or "chat"
+
+    def validate_video_generation(self, value: str | None) -> None:
+        if value not in (None, "", "off"):
+            raise serializers.ValidationError("Video is not supported by Easel")
+
+    def validate_voice(self, value: dict | None) -> None:
+        if value:
+            raise serializers.ValidationError("Voice is not supported by Easel")
 
 
 def _max_length(model: type, field: str) -> int:
@@ -97,6 +109,15 @@ class AssistantInputSerializer(serializers.Serializer):
     embedding_dims = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=65_536)
     custom_fact_extraction_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     custom_update_memory_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class AssistantCloneSerializer(serializers.Serializer):
+    """`POST /api/assistants/{id}/clone`; the SDK sends both flags, true by default."""
+
+    copy_documents = StrictBooleanField(required=False, default=True)
+    copy_memories = StrictBooleanField(required=False, default=True)
+    name = serializers.CharField(required=False, allow_null=True, max_length=_max_length(Assistant, "name"))
+    system_prompt = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
 
 class AssistantFilterSerializer(serializers.Serializer):
@@ -136,3 +157,12 @@ class DateTimeInRangeField(serializers.DateTimeField):
 class PageSerializer(serializers.Serializer):
     skip = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=500)
+
+
+class ModelFilterSerializer(serializers.Serializer):
+    """`GET /api/models` filters (the SDK's `list_models`); the booleans are read by `query_bool`."""
+
+    model_type = serializers.CharField(required=False, max_length=50)
+    provider = serializers.CharField(required=False, max_length=100)
+    min_context = serializers.IntegerField(required=False, min_value=0)
+    max_context = serializers.IntegerField(required=False, min_value=0)

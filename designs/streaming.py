@@ -17,14 +17,17 @@ from django.urls import Resolver404, resolve
 
 from designs import events
 from designs.db import db_call
-from designs.events import TERMINAL_TYPES, EventType
+from designs.events import PAUSE_OR_END, EventType
 from designs.models import Run
+from designs.services.tool_outputs import pending_tool_calls
 
 FIRST_LOOK = 0.001  # seconds: the first read only looks, so a finished run ends at once
 
 
 async def follow(run_id: str, after: str | None = None) -> AsyncIterator[tuple[str | None, dict]]:
-    """Yield (event_id, event) from the log after `after` up to the terminal event.
+    """Yield (event_id, event) from the log after `after` up to the terminal event, or up to
+    `tool_submit_required` (the run paused for the caller's tools; its continuation is read
+    from after that event by whoever submits the outputs).
 
     Yields (None, {}) on each quiet keepalive interval so callers can send a comment.
     """
@@ -56,14 +59,14 @@ async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator
             upto = _through_terminal(batch)
             last = upto[-1][0]
             yield upto
-            if upto[-1][1].get("type") in TERMINAL_TYPES:
+            if upto[-1][1].get("type") in PAUSE_OR_END:
                 return
             continue
         ended = await _terminal_from_row(run_id)
         if ended is not None:
             # The run ended: anything appended since the read above still comes first, in order.
             rest = _through_terminal(await log.read(stream, last, wait=FIRST_LOOK))
-            if rest and rest[-1][1].get("type") in TERMINAL_TYPES:
+            if rest and rest[-1][1].get("type") in PAUSE_OR_END:
                 yield rest
                 return
             yield [*rest, (None, ended)]
@@ -84,15 +87,21 @@ async def follow_batches(run_id: str, after: str | None = None) -> AsyncIterator
 
 
 def _through_terminal(batch: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
-    """The batch up to and including its first terminal event."""
+    """The batch up to and including its first terminal (or pause) event."""
     for index, (_event_id, event) in enumerate(batch):
-        if event.get("type") in TERMINAL_TYPES:
+        if event.get("type") in PAUSE_OR_END:
             return batch[: index + 1]
     return batch
 
 
-def _run_row(run_id: str) -> Run | None:
-    return Run.objects.filter(id=run_id).only("status", "error", "thread_id", "assistant_id").first()
+def _run_row(run_id: str) -> tuple[Run | None, list[dict] | None]:
+    """The run's row, and, when it waits for tool outputs and its log no longer holds the pause
+    event, the calls it waits for (a reader past the pause waits on for the continuation)."""
+    run = Run.objects.filter(id=run_id).only("status", "error", "thread_id", "assistant_id").first()
+    waiting = run is not None and run.status == Run.Status.REQUIRES_ACTION
+    if waiting and events.get_log().last_id(events.run_stream(run_id)) is None:
+        return run, pending_tool_calls(run)
+    return run, None
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
@@ -104,11 +113,14 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 
 
 async def _terminal_from_row(run_id: str) -> dict | None:
-    """The terminal event of a finished run, rebuilt from its row (None while it runs)."""
-    run = await db_call(_run_row)(run_id)
-    if run is None or not run.is_finished:
+    """The terminal event of a finished run, or the pause of a waiting one whose log expired,
+    rebuilt from its row (None while it runs or waits)."""
+    run, waiting_for = await db_call(_run_row)(run_id)
+    if run is None or not (run.is_finished or waiting_for is not None):
         return None
     base = {"thread_id": str(run.thread_id), "assistant_id": str(run.assistant_id), "run_id": run_id}
+    if waiting_for is not None:
+        return {"type": EventType.TOOL_SUBMIT_REQUIRED, "status": "REQUIRES_ACTION", "tool_calls": waiting_for, **base}
     if run.status == Run.Status.COMPLETED:
         return {"type": EventType.RUN_ENDED, "status": "completed", **base}
     if run.status == Run.Status.CANCELLED:
@@ -127,10 +139,10 @@ async def sse_body(run_id: str, after: str | None = None) -> AsyncIterator[bytes
         yield b"".join(events.sse_frame(event_id, event) if event else b": keepalive\n\n" for event_id, event in batch)
 
 
-async def wait_for_end(run_id: str) -> dict:
-    """The terminal event of a run (waits for it)."""
-    async for _event_id, event in follow(run_id):
-        if event.get("type") in TERMINAL_TYPES:
+async def wait_for_end(run_id: str, after: str | None = None) -> dict:
+    """The terminal event of a run, or its pause for tool outputs (waits for either)."""
+    async for _event_id, event in follow(run_id, after):
+        if event.get("type") in PAUSE_OR_END:
             return event
     return {"type": EventType.ERROR, "error": "Run ended without a terminal event"}
 

@@ -73,7 +73,7 @@ def _is_secure(scope: dict) -> bool:
 
 
 @database_sync_to_async
-def _caller_ids(raw_key: str) -> tuple[str | None, str | None]:
+def caller_ids(raw_key: str) -> tuple[str | None, str | None]:
     """(project id, key id) of a raw API key; (None, None) for a wrong one."""
     try:
         caller = authenticate_key(raw_key)
@@ -88,7 +88,7 @@ class _ApiKeyMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
         raw_key = _header(scope, b"x-api-key")
-        project_id, key_id = await _caller_ids(raw_key) if raw_key else (None, None)
+        project_id, key_id = await caller_ids(raw_key) if raw_key else (None, None)
         scope = {
             **scope,
             "easel_project_id": project_id,

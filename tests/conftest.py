@@ -38,3 +38,12 @@ def celery_easel(tmp_path_factory, redis_server) -> Iterator[LiveEasel]:
 def easel(request) -> LiveEasel:
     """Each test that takes `easel` runs once per topology: one code path, two deployments."""
     return request.getfixturevalue(f"{request.param}_easel")
+
+
+@pytest.fixture(autouse=True)
+def _a_fresh_request_meter():
+    """The in-process request meter counts per user id, and test databases hand the same ids
+    out again: without this, one test's requests would count against the next test's user."""
+    from designs import ratelimit
+
+    ratelimit._memory = ratelimit._MemoryMeter()

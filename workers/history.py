@@ -28,7 +28,28 @@ def conversation(run: Run) -> tuple[ChatMessage, ...]:
         .order_by("-seq")[:MAX_HISTORY_MESSAGES]
     )
     rows.reverse()
-    return (*prelude, *(_chat_message(m, run) for m in rows))
+    return (*prelude, *_paired(_chat_message(m, run) for m in rows))
+
+
+def _paired(messages) -> list[ChatMessage]:
+    """Every tool call with its result and every result with its call: vendors reject either
+    alone, and a run that expired or was cancelled while it waited for the caller's tool
+    outputs leaves calls nobody answered (and the window may cut a round-trip in two)."""
+    messages = list(messages)
+    answered = {m.tool_call_id for m in messages if m.role == "tool"}
+    kept: list[ChatMessage] = []
+    called: set[str | None] = set()
+    for message in messages:
+        if message.role == "assistant" and message.tool_calls:
+            calls = tuple(c for c in message.tool_calls if c.id in answered)
+            called.update(c.id for c in calls)
+            if not calls and not message.content:
+                continue
+            message = ChatMessage(role="assistant", content=message.content, tool_calls=calls)
+        elif message.role == "tool" and message.tool_call_id not in called:
+            continue
+        kept.append(message)
+    return kept
 
 
 def _image_note(run: Run) -> str:

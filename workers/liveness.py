@@ -16,11 +16,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from designs.db import release_connection
 from designs.models import Run
 from designs.services.runs import run_take_queued
+from designs.services.tool_outputs import run_take_waiting, waiting_expired
 from workers.run_context import RunContext
 
 logger = logging.getLogger(__name__)
@@ -106,25 +108,35 @@ def _beater() -> _Beater:
 
 
 def sweep_stale_runs() -> int:
-    """Fail runs whose worker died (stale heartbeat) or that no worker started. Returns how many."""
+    """Fail runs whose worker died (stale heartbeat), that no worker started, or that waited
+    for the caller's tool outputs longer than EASEL_TOOL_OUTPUT_TIMEOUT. Returns how many."""
     now = timezone.now()
     stale = Run.objects.filter(
         status=Run.Status.RUNNING, heartbeat_at__lt=now - timedelta(seconds=settings.EASEL_STALE_RUN_SECONDS)
     )
-    unstarted = Run.objects.filter(
-        status=Run.Status.QUEUED, created_at__lt=now - timedelta(seconds=settings.EASEL_QUEUED_RUN_TIMEOUT)
+    queued_before = now - timedelta(seconds=settings.EASEL_QUEUED_RUN_TIMEOUT)
+    # A run queued again after a tool-outputs submit (it started before) counts from the submit
+    # (heartbeat_at), not from its creation.
+    unstarted = Run.objects.filter(status=Run.Status.QUEUED, created_at__lt=queued_before).filter(
+        Q(started_at__isnull=True) | Q(heartbeat_at__lt=queued_before)
     )
     ended = 0
     for run in stale.select_related("thread"):
         ended += _fail(run, "The worker running this run stopped responding; partial output was kept", "worker_lost")
     for run in unstarted.select_related("thread"):
         ended += _fail(run, "No worker started this run in time; check that a worker is running", "not_started")
+    timeout = settings.EASEL_TOOL_OUTPUT_TIMEOUT
+    for run in waiting_expired(older_than_seconds=timeout):
+        ended += _fail(run, f"No tool outputs were submitted within {timeout} s; the run expired", "run_expired")
     return ended
 
 
 def _fail(run: Run, error: str, kind: str) -> int:
-    # A queued run is taken first, so a worker that starts it now finds nothing to claim.
+    # A queued (or waiting) run is taken first, so a worker that starts it now, or a late
+    # tool-outputs submit, finds nothing to claim.
     if run.status == Run.Status.QUEUED and not run_take_queued(run):
+        return 0
+    if run.status == Run.Status.REQUIRES_ACTION and not run_take_waiting(run):
         return 0
     ctx = RunContext(run)
     logger.warning("sweeper: run %s: %s", run.id, error)

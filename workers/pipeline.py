@@ -35,6 +35,7 @@ from workers.providers.base import (
     Usage,
 )
 from workers.run_context import RunCancelled, RunContext, RunTimedOut
+from workers.tool_pause import RunPaused, caller_tools, pause
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,17 @@ def _take_over(run_id: str) -> Run | None:
 def _showed_progress(run: Run) -> bool:
     if Document.objects.filter(run=run).exists():
         return True
-    shown = {EventType.CONTENT_STREAMING, EventType.MEDIA_GENERATED, EventType.MEDIA_PREVIEW}
+    # A run that paused for the caller's tools showed its calls and holds their outputs, even
+    # when its event log is gone.
+    if Message.objects.filter(run=run, metadata__has_key="pending_tool_calls").exists():
+        return True
+    # A run that paused for tool outputs showed its calls, and holds the caller's outputs.
+    shown = {
+        EventType.CONTENT_STREAMING,
+        EventType.MEDIA_GENERATED,
+        EventType.MEDIA_PREVIEW,
+        EventType.TOOL_SUBMIT_REQUIRED,
+    }
     return any(e.get("type") in shown for _, e in events.get_log().entries(events.run_stream(run.id)))
 
 
@@ -118,6 +129,8 @@ def _execute(ctx: RunContext) -> None:
             _direct_image(ctx)
         else:
             _chat(ctx)
+    except RunPaused:  # waits for the caller's tool outputs, holding no worker
+        pass
     except RunCancelled:
         ctx.cancel()
     except ToolError as exc:  # direct mode has no LLM to read a tool error back
@@ -135,26 +148,34 @@ def _execute(ctx: RunContext) -> None:
 
 
 def _chat(ctx: RunContext) -> None:
-    """LLM turns, with tool round-trips, until the model answers without calling a tool."""
+    """LLM turns, with tool round-trips, until the model answers without calling a tool, or
+    calls one of the caller's own tools (the run then pauses: RunPaused)."""
     run = ctx.run
     llm = llm_for(run)
     tool = ImageTool(ctx) if run.image_generation else None
+    theirs = caller_tools(run)
+    offered = ((TOOL_SCHEMA,) if tool is not None else ()) + tuple(theirs)
+    their_names = {t["function"]["name"] for t in theirs}
     messages = history.conversation(run)
     max_rounds = _max_rounds()
     for round_number in range(max_rounds + 1):
         # The last round offers no tools, so a model that keeps calling them must answer.
-        offer_tools = tool is not None and round_number < max_rounds
+        offer_tools = bool(offered) and round_number < max_rounds
         request = ChatRequest(
             model=run.llm_model,
             messages=messages,
-            tools=(TOOL_SCHEMA,) if offer_tools else (),
+            tools=offered if offer_tools else (),
             system=next((m.content for m in messages if m.role == "system"), None),
             extra={k: v for k, v in run.params.items() if k in ("openrouter", "thinking") and v},
         )
         calls = _stream_step(ctx, llm, request)
         if not calls:
             return
-        messages = (*messages, *_tool_round(ctx, tool, calls))
+        stub, round_trip = _tool_round(ctx, tool, calls, waiting_for=their_names)
+        waiting = [call for call in calls if call.name in their_names]
+        if waiting:
+            pause(ctx, stub, waiting)
+        messages = (*messages, *round_trip)
 
 
 def _max_rounds() -> int:
@@ -186,8 +207,11 @@ def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
     return calls
 
 
-def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) -> list[ChatMessage]:
-    """Run the calls, persist the round-trip in the thread, and return it for the next LLM step."""
+def _tool_round(
+    ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall], *, waiting_for: set[str]
+) -> tuple[Message, list[ChatMessage]]:
+    """Run the calls, persist the round-trip in the thread, and return it (and its stub) for the
+    next LLM step. Calls of the caller's own tools (`waiting_for`) are left for the caller."""
     run = ctx.run
     stub = _save_message(
         ctx,
@@ -197,6 +221,8 @@ def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) 
     )
     out: list[ChatMessage] = [ChatMessage(role="assistant", content="", tool_calls=tuple(calls))]
     for call in calls:
+        if call.name in waiting_for:
+            continue
         if tool is not None and call.name == TOOL_NAME:
             result = tool.call(call)
         else:
@@ -214,7 +240,7 @@ def _tool_round(ctx: RunContext, tool: ImageTool | None, calls: list[ToolCall]) 
             },
         )
         out.append(ChatMessage(role="tool", content=content, tool_call_id=call.id, name=call.name))
-    return out
+    return stub, out
 
 
 def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -> Message:

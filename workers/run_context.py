@@ -111,7 +111,7 @@ class RunContext:
             total_tokens=run.total_tokens,
             cached_input_tokens=0,
             cache_write_input_tokens=0,
-            images_generated=len(self.documents),
+            images_generated=self.images_total(),
             cost_usd=self.cost(),
             memory_operation_id=None,
             generated_media=[media_payload(d, run.public_base_url) for d in self.documents],
@@ -129,11 +129,15 @@ class RunContext:
             self.emit(EventType.RUN_CANCELLED, message_id=str(message.id), content=self.text)
 
     def cost(self) -> float:
-        """USD estimate for what this attempt used, from catalog prices (failed runs cost too)."""
+        """USD estimate for what the run used so far, from catalog prices (failed runs cost too)."""
         run = self.run
         return self.models.cost(
-            input_tokens=run.input_tokens, output_tokens=run.output_tokens, images=len(self.documents)
+            input_tokens=run.input_tokens, output_tokens=run.output_tokens, images=self.images_total()
         )
+
+    def images_total(self) -> int:
+        """Images of the whole run: those stored before a pause for tool outputs (on the row) and this attempt's."""
+        return self.run.images_generated + len(self.documents)
 
     def _finish(self, status: str, message_status: str, error: str = "") -> Message | None:
         return run_end(

@@ -27,6 +27,7 @@ from designs.ratelimit import caller_meter
 from designs.serializers import MessageInputSerializer
 from designs.services import idempotency
 from designs.services.model_choice import run_models
+from designs.services.tool_outputs import pending_tool_calls
 from designs.services.turns import turn_accept
 from designs.streaming import event_stream_view, sse_body, wait_for_end
 
@@ -141,26 +142,28 @@ def _final_response(run_id: str, end: dict[str, Any]) -> HttpResponse:
     run = Run.objects.select_related("thread").get(id=run_id)
     if run.status == Run.Status.FAILED:
         return error_response(f"Run {run_id} failed: {run.error}", 502)
-    if not run.is_finished:
+    if not run.is_finished and run.status != Run.Status.REQUIRES_ACTION:
         return error_response(
             f"{end.get('error') or 'Run did not finish'}; follow it at "
             f"/api/threads/{run.thread_id}/runs/{run_id}/events",
             504,
         )
+    # The answer, or (paused for the caller's tools) the stub that holds the calls to answer.
     message = Message.objects.filter(run=run, role=Message.Role.ASSISTANT).order_by("-seq").first()
+    waiting = run.status == Run.Status.REQUIRES_ACTION
     fields = message_payload(message, run.public_base_url)
     extra = {
         "thread_id": str(run.thread_id),
         "assistant_id": str(run.assistant_id),
         "run_id": run_id,
-        "tool_calls": None,
+        "tool_calls": pending_tool_calls(run) if waiting else None,
         "reasoning": None,
         "memory_operation_id": None,
         "retrieved_memories": None,
         "retrieved_files": None,
         "timestamp": iso(message.created_at if message else timezone.now()),
         "images_generated": run.images_generated,
-        "cost_usd": end.get("cost_usd"),
+        "cost_usd": end.get("cost_usd", float(run.cost_usd)),
     }
     body = _envelope(fields, extra)
     body["context_usage"] = context_usage(run, run_models(run).context_limit)

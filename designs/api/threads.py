@@ -9,8 +9,14 @@ from rest_framework.response import Response
 from designs.api.base import ProjectApiView, ok, query_bool
 from designs.models import Assistant, Document, Message, Thread
 from designs.payloads import assistant_payload, thread_payload
-from designs.serializers import AssistantFilterSerializer, AssistantInputSerializer, ThreadInputSerializer
+from designs.serializers import (
+    AssistantCloneSerializer,
+    AssistantFilterSerializer,
+    AssistantInputSerializer,
+    ThreadInputSerializer,
+)
 from designs.services import threads as services
+from designs.services.assistants import assistant_clone
 
 
 def _messages(thread: Thread) -> list[Message]:
@@ -54,6 +60,27 @@ class AssistantDetailApi(ProjectApiView):
         assistant = services.assistant_get(project=self.project, assistant_id=assistant_id)
         services.assistant_delete(assistant=assistant)
         return Response(ok("Assistant deleted successfully", assistant_id=str(assistant_id)))
+
+
+class AssistantCloneApi(ProjectApiView):
+    def post(self, request: Request, assistant_id: str) -> Response:
+        serializer = AssistantCloneSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        clone = assistant_clone(
+            project=self.project,
+            assistant_id=assistant_id,
+            name=data.get("name"),
+            system_prompt=data.get("system_prompt"),
+            copy_documents=data["copy_documents"],
+        )
+        return Response(
+            {
+                "assistant": assistant_payload(clone.assistant),
+                "documents_cloned": clone.documents_cloned,
+                "memories_cloned": clone.memories_cloned,
+            }
+        )
 
 
 class AssistantThreadsApi(ProjectApiView):

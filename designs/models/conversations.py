@@ -61,6 +61,9 @@ class Run(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         CANCELLED = "cancelled"
+        # Paused: the LLM called the caller's own tools; the run waits, holding no worker, for
+        # their outputs (POST .../submit-tool-outputs), then is queued again.
+        REQUIRES_ACTION = "requires_action"
 
     class Operation(models.TextChoices):
         CHAT = "chat"

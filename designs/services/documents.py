@@ -119,7 +119,7 @@ def document_create(
     document.filename = f"{document.id}.{document.extension}"
     try:
         with transaction.atomic():
-            _lock_project(project.id)
+            lock_project(project.id)
             # A deletion may have removed a shared file between the write above and the lock.
             document.file.name = _store_once(image_name, data)
             document.thumbnail.name = _store_once(thumbnail_name, thumbnail.data)
@@ -156,7 +156,8 @@ def _store_once(name: str, data: bytes) -> str:
     return storage.save(name, ContentFile(data))
 
 
-def _lock_project(project_id: Any) -> None:
+def lock_project(project_id: Any) -> None:
+    """Take the project's file-bookkeeping lock: held by whoever adds or releases a file reference."""
     # NO KEY UPDATE: serialises file bookkeeping without blocking inserts that reference the
     # project (they take KEY SHARE). SQLite ignores it; its IMMEDIATE transactions serialise writers.
     list(Project.objects.select_for_update(no_key=True).filter(id=project_id).values_list("id", flat=True))
@@ -178,7 +179,7 @@ def release_files(*, project_id: Any, names: Iterable[str]) -> list[str]:
     storage = file_storage()
     deleted: list[str] = []
     with transaction.atomic():
-        _lock_project(project_id)
+        lock_project(project_id)
         for name in filter(None, names):
             if Document.objects.filter(Q(file=name) | Q(thumbnail=name)).exists():
                 continue

@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from designs.exceptions import LimitReached
 from designs.models import ApiKey, Project, Run
 
+# A run waiting for the caller's tool outputs (REQUIRES_ACTION) holds no worker and no slot.
 ACTIVE = (Run.Status.QUEUED, Run.Status.RUNNING)
 # No telling which run ends first; most end within seconds, so ask the caller back soon.
 RETRY_AFTER = 5

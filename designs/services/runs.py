@@ -92,11 +92,14 @@ def run_end(
 
 def run_cancel(*, run: Run) -> None:
     """Ask a run to stop. Idempotent. A running run stops at its next chunk (the pipeline emits
-    run_cancelled); a queued one has no worker to hear it, so it is ended here."""
+    run_cancelled); a queued one, or one waiting for tool outputs, has no worker to hear it, so
+    it is ended here."""
+    from designs.services.tool_outputs import run_take_waiting
+
     if run.is_finished:
         return
     events.get_log().request_cancel(str(run.id))
-    if not run_take_queued(run):
+    if not (run_take_queued(run) or run_take_waiting(run)):
         return
     message = run_end(run, attempt=run.attempts, status=Run.Status.CANCELLED, message_status=Message.Status.CANCELLED)
     if message is not None:

@@ -10,6 +10,7 @@ from django.db import transaction
 from designs.exceptions import NotFound
 from designs.models import Assistant, Document, Project, Thread
 from designs.services.documents import document_delete
+from designs.services.tools import tools_validate
 
 DEFAULT_ASSISTANT_NAME = "Default Assistant"
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
@@ -40,10 +41,14 @@ def assistant_default(*, project: Project) -> Assistant:
 
 def assistant_create(*, project: Project, data: dict[str, Any]) -> Assistant:
     fields = {k: v for k, v in data.items() if v is not None}
+    if "tools" in fields:
+        fields["tools"] = tools_validate(fields["tools"])
     return Assistant.objects.create(project=project, **fields)
 
 
 def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant:
+    if data.get("tools") is not None:
+        data = {**data, "tools": tools_validate(data["tools"])}
     for key, value in data.items():
         setattr(assistant, key, value)
     assistant.save()

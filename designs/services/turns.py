@@ -26,6 +26,7 @@ from designs.services.threads import (
     thread_create,
     thread_get,
 )
+from designs.services.tools import tools_validate
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ def turn_accept(
     has_input = bool(uploads.get("input_image") or uploads.get("files"))
     if not content.strip() and not has_input:
         raise Invalid("content: may not be empty")
+    if data.get("tools") is not None:
+        # The turn's tools replace the assistant's for this turn ([] offers none).
+        data = {**data, "tools": tools_validate(data["tools"])}
     plan = _plan(project, data, operation, uploads, has_source=source is not None)
     if plan is not None:
         # Refuse before storing anything; _run_create checks again holding the lock.
@@ -175,7 +179,13 @@ def _thread_for(project: Project, data: dict[str, Any], source: Document | None 
 
 
 def _check_idle(thread: Thread) -> None:
-    active = Run.objects.filter(thread=thread, status__in=[Run.Status.QUEUED, Run.Status.RUNNING]).first()
+    busy = [Run.Status.QUEUED, Run.Status.RUNNING, Run.Status.REQUIRES_ACTION]
+    active = Run.objects.filter(thread=thread, status__in=busy).first()
+    if active is not None and active.status == Run.Status.REQUIRES_ACTION:
+        raise Conflict(
+            f"Thread {thread.id} has a run waiting for tool outputs ({active.id}); submit them "
+            f"(POST /api/threads/{thread.id}/runs/{active.id}/submit-tool-outputs) or cancel the run"
+        )
     if active is not None:
         raise Conflict(
             f"Thread {thread.id} already has a run in progress ({active.id}); wait for it to end or cancel it"

@@ -258,13 +258,15 @@ def test_a_body_at_the_size_limit_made_of_brackets_is_refused_quickly(alpha, set
 
 
 def test_the_depth_limit_is_a_setting(alpha, settings):
-    settings.EASEL_MAX_JSON_DEPTH = 3
-    shallow = {"name": "n", "tools": [[1]]}  # object, list, list: 3 levels
-    deeper = {"name": "n", "tools": [[[1]]]}
+    settings.EASEL_MAX_JSON_DEPTH = 5
+    # object, list, tool, function, parameters: 5 levels; a property's schema goes 2 deeper.
+    shallow = {"name": "n", "tools": [{"function": {"name": "f", "parameters": {"type": "object"}}}]}
+    deeper_parameters = {"type": "object", "properties": {"a": {"type": "string"}}}
+    deeper = {"name": "n", "tools": [{"function": {"name": "f", "parameters": deeper_parameters}}]}
 
     assert alpha.client.post("/api/assistants", data=shallow, content_type=JSON).status_code == 200
     refused = alpha.client.post("/api/assistants", data=deeper, content_type=JSON)
-    assert refused.status_code == 400 and "nested deeper than 3 levels" in refused.json()["detail"]
+    assert refused.status_code == 400 and "nested deeper than 5 levels" in refused.json()["detail"]
 
 
 def test_text_that_only_looks_like_forbidden_escapes_is_kept(alpha):

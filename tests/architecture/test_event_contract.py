@@ -33,8 +33,9 @@ SENT_BY_EASEL = {
     "run_failed",
     "error",
     "run_cancelled",
+    "tool_submit_required",  # the run pauses for the caller's own tools
 }
-NOT_SENT_YET = {"reasoning_streaming", "reasoning_ended", "tool_submit_required"}  # thinking; custom tools
+NOT_SENT_YET = {"reasoning_streaming", "reasoning_ended"}  # thinking
 OUT_OF_SCOPE = {"tts_stream_start", "tts_audio_chunk", "tts_stream_end"}  # voice
 NEVER_SENT = {"message_complete", "run_completed", "tool_calls"}  # aliases: "Do not emit"
 EASELS_OWN = {"media_preview", "media_failed", "run_restarted"}  # not in the catalogue; clients ignore them

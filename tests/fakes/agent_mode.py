@@ -15,6 +15,7 @@ from typing import Any
 IMAGE_TOOL = "generate_image"
 TOOL_RESULT_TEXT = "Here is your image."
 TOOL_FAILED_TEXT = "Sorry, I could not make that image:"
+TOOL_OUTPUT_TEXT = "The tool said:"  # then a caller's tool output, as the model relays it
 
 # Words a user says when they want a picture made or changed (matched as whole words).
 _IMAGE_ASK = re.compile(
@@ -31,6 +32,9 @@ class ToolUse:
     name: str
     arguments: dict[str, Any]
     id: str | None = None  # None: the fake invents one (Anthropic) or sends none (Gemini)
+    # Chat Completions carry arguments as text, which a model may get wrong: when set, this text
+    # goes on the wire as written instead of `arguments` (OpenAI-format fakes only).
+    raw_arguments: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,61 @@ class LastTurn:
     is_tool_result: bool = False
     tool_names: tuple[str, ...] = field(default_factory=tuple)
     tool_result: str = ""  # the tool's result as JSON text, when the turn is one
+    # The caller's own tools' JSON Schemas by name (everything offered but generate_image).
+    tool_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What the caller's own tools returned, in order (the results of calls not to generate_image).
+    caller_outputs: tuple[str, ...] = ()
 
 
 def agent_reply(turn: LastTurn) -> Reply:
     """The default answer of a tool-using image assistant."""
     if turn.is_tool_result:
+        outputs = [caller_output(output) for output in turn.caller_outputs]
         failure = tool_failure(turn.tool_result)
-        return Reply(text=f"{TOOL_FAILED_TEXT} {failure}" if failure else TOOL_RESULT_TEXT)
+        text = f"{TOOL_FAILED_TEXT} {failure}" if failure else TOOL_RESULT_TEXT
+        if outputs:  # a caller's tool answered: relay what it said
+            text = " ".join(f"{TOOL_OUTPUT_TEXT} {output}" for output in outputs)
+        return Reply(text=text)
+    calls: list[ToolUse] = []
     if IMAGE_TOOL in turn.tool_names and _IMAGE_ASK.search(turn.text):
-        return Reply(tool_calls=(ToolUse(IMAGE_TOOL, image_tool_arguments(turn.text)),))
+        calls.append(ToolUse(IMAGE_TOOL, image_tool_arguments(turn.text)))
+    for name, schema in turn.tool_schemas.items():
+        if name != IMAGE_TOOL and name.lower() in turn.text.lower():
+            calls.append(ToolUse(name, schema_arguments(schema, turn.text)))
+    if calls:
+        return Reply(tool_calls=tuple(calls))
     return Reply(text=short_answer(turn.text))
+
+
+def caller_output(result: str) -> str:
+    """A caller's tool output as a model relays it (Gemini's {"result": ...} wrapper removed)."""
+    try:
+        value = json.loads(result)
+    except ValueError:
+        return result
+    if isinstance(value, dict) and set(value) == {"result"}:
+        value = value["result"]
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def schema_arguments(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    """Arguments a model would write for a tool: every string property gets the user's text,
+    required numbers 1, required booleans true, enums their first value (types in any case:
+    Gemini's schemas say STRING)."""
+    properties = schema.get("properties") or {}
+    required = set(schema.get("required") or [])
+    arguments: dict[str, Any] = {}
+    for key, spec in properties.items():
+        kind = str(spec.get("type", "")).lower()
+        if spec.get("enum"):
+            arguments[key] = spec["enum"][0]
+        elif kind == "string":
+            arguments[key] = text
+        elif key in required and kind in ("integer", "number"):
+            arguments[key] = 1
+        elif key in required and kind == "boolean":
+            arguments[key] = True
+    return arguments
 
 
 def tool_failure(result: str) -> str | None:
@@ -100,14 +149,14 @@ def short_answer(user_text: str) -> str:
 def reply_from_script(item: dict[str, Any]) -> Reply:
     """Turn one scripted JSON object into a Reply.
 
-    Shape: {"text": str, "tool_calls": [{"name", "arguments": {...}, "id"?}], "stop": str,
-    "images": int, "thought_image": bool}; every key is optional.
+    Shape: {"text": str, "tool_calls": [{"name", "arguments": {...}, "raw_arguments"?: str,
+    "id"?}], "stop": str, "images": int, "thought_image": bool}; every key is optional.
     """
     unknown = set(item) - {"text", "tool_calls", "stop", "images", "thought_image"}
     if unknown:
         raise ValueError(f"unknown scripted reply keys: {sorted(unknown)}")
     calls = tuple(
-        ToolUse(call["name"], dict(call.get("arguments") or {}), call.get("id"))
+        ToolUse(call["name"], dict(call.get("arguments") or {}), call.get("id"), call.get("raw_arguments"))
         for call in item.get("tool_calls") or ()
     )
     return Reply(

@@ -180,7 +180,24 @@ def last_turn(payload: dict[str, Any]) -> LastTurn:
         is_tool_result=any(b.get("type") == "tool_result" for b in blocks),
         tool_names=tuple(t.get("name", "") for t in payload.get("tools") or []),
         tool_result=next((_result_text(b) for b in blocks if b.get("type") == "tool_result"), ""),
+        tool_schemas={
+            t.get("name", ""): t.get("input_schema") or {}
+            for t in payload.get("tools") or []
+            if t.get("name") != "generate_image"
+        },
+        caller_outputs=tuple(_caller_outputs(payload["messages"], blocks)),
     )
+
+
+def _caller_outputs(messages: list[dict[str, Any]], blocks: list[dict[str, Any]]) -> list[str]:
+    """The tool_result blocks that answer tool_use blocks of tools other than generate_image."""
+    previous = messages[-2] if len(messages) > 1 and messages[-2].get("role") == "assistant" else {}
+    names = {b.get("id"): b.get("name") for b in _blocks(previous) if b.get("type") == "tool_use"} if previous else {}
+    return [
+        _result_text(b)
+        for b in blocks
+        if b.get("type") == "tool_result" and names.get(b.get("tool_use_id")) not in (None, "generate_image")
+    ]
 
 
 def _result_text(block: dict[str, Any]) -> str:

@@ -221,6 +221,16 @@ class GeminiRequest:
                 (json.dumps(get(p, "functionResponse").get("response")) for p in parts if get(p, "functionResponse")),
                 "",
             ),
+            tool_schemas={
+                d.get("name", ""): d.get("parameters") or get(d, "parametersJsonSchema") or {}
+                for d in self.declarations
+                if d.get("name") != "generate_image"
+            },
+            caller_outputs=tuple(
+                json.dumps(get(p, "functionResponse").get("response"))
+                for p in parts
+                if get(p, "functionResponse") and get(p, "functionResponse").get("name") != "generate_image"
+            ),
         )
 
     def prompt_text(self) -> str:

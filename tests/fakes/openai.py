@@ -185,11 +185,35 @@ def message_images(messages: Iterable[dict[str, Any]]) -> list[tuple[str, bytes]
 
 def last_turn(request: dict[str, Any]) -> LastTurn:
     """What a chat request ends with, for agent mode."""
-    last = (request.get("messages") or [{}])[-1]
-    tools = tuple((t.get("function") or {}).get("name", "") for t in request.get("tools") or [])
+    messages = request.get("messages") or [{}]
+    last = messages[-1]
+    functions = [t.get("function") or {} for t in request.get("tools") or []]
+    tools = tuple(f.get("name", "") for f in functions)
+    schemas = {f.get("name", ""): f.get("parameters") or {} for f in functions if f.get("name") != "generate_image"}
     if last.get("role") == "tool":
-        return LastTurn(is_tool_result=True, tool_names=tools, tool_result=message_text(last))
-    return LastTurn(text=message_text(last) if last.get("role") == "user" else "", tool_names=tools)
+        return LastTurn(
+            is_tool_result=True,
+            tool_names=tools,
+            tool_result=message_text(last),
+            tool_schemas=schemas,
+            caller_outputs=tuple(_caller_outputs(messages)),
+        )
+    text = message_text(last) if last.get("role") == "user" else ""
+    return LastTurn(text=text, tool_names=tools, tool_schemas=schemas)
+
+
+def _caller_outputs(messages: list[dict[str, Any]]) -> list[str]:
+    """The trailing tool messages that answer calls of tools other than generate_image."""
+    results: list[dict[str, Any]] = []
+    for message in reversed(messages):  # parallel calls: one tool message each, at the end
+        if message.get("role") != "tool":
+            caller = message
+            break
+        results.insert(0, message)
+    else:
+        return []
+    names = {c.get("id"): (c.get("function") or {}).get("name") for c in caller.get("tool_calls") or []}
+    return [message_text(m) for m in results if names.get(m.get("tool_call_id")) not in (None, "generate_image")]
 
 
 def random_id(prefix: str, length: int = 24) -> str:
@@ -217,7 +241,9 @@ class Completion:
             {
                 "id": c.id or random_id("call_"),
                 "name": c.name,
-                "arguments": json.dumps(c.arguments, separators=(",", ":")),
+                "arguments": c.raw_arguments
+                if c.raw_arguments is not None
+                else json.dumps(c.arguments, separators=(",", ":")),
             }
             for c in reply.tool_calls
         )

@@ -253,3 +253,23 @@ def test_the_fake_serves_from_the_command_line() -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_a_callers_own_tool_named_by_the_user_is_called_and_its_output_relayed(client: anthropic.Anthropic) -> None:
+    weather = {
+        "name": "get_weather",
+        "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    messages: list = [{"role": "user", "content": "use get_weather for Oslo"}]
+    with client.messages.stream(model=MODEL, max_tokens=256, tools=[weather], messages=messages) as stream:
+        message = stream.get_final_message()
+
+    assert message.stop_reason == "tool_use"
+    (use,) = [b for b in message.content if b.type == "tool_use"]
+    assert use.name == "get_weather" and use.input == {"city": "use get_weather for Oslo"}
+    messages += [
+        {"role": "assistant", "content": [b.model_dump() for b in message.content]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "Snow, -3 C"}]},
+    ]
+    answer = client.messages.create(model=MODEL, max_tokens=256, tools=[weather], messages=messages)
+    assert answer.content[0].text == "The tool said: Snow, -3 C"

@@ -265,3 +265,30 @@ def test_the_fake_serves_from_the_command_line() -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_a_callers_own_tool_named_by_the_user_is_called_and_its_output_relayed(client: genai.Client) -> None:
+    weather = types.FunctionDeclaration(
+        name="get_weather",
+        parameters=types.Schema(type=types.Type.OBJECT, properties={"city": types.Schema(type=types.Type.STRING)}),
+    )
+    config = types.GenerateContentConfig(
+        tools=[types.Tool(function_declarations=[weather])],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+    ask = types.Content(role="user", parts=[types.Part.from_text(text="use get_weather for Oslo")])
+
+    response = client.models.generate_content(model=TEXT_MODEL, contents=[ask], config=config)
+
+    (call,) = response.function_calls
+    assert call.name == "get_weather" and call.args == {"city": "use get_weather for Oslo"}
+    contents = [
+        ask,
+        response.candidates[0].content,
+        types.Content(
+            role="user",
+            parts=[types.Part.from_function_response(name="get_weather", response={"result": "Snow, -3 C"})],
+        ),
+    ]
+    answer = client.models.generate_content(model=TEXT_MODEL, contents=contents, config=config)
+    assert answer.text == "The tool said: Snow, -3 C"

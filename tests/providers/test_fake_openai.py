@@ -321,3 +321,29 @@ def test_it_serves_from_the_command_line() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+def test_a_callers_own_tool_named_by_the_user_is_called_and_its_output_relayed(openai_sdk: openai.OpenAI) -> None:
+    messages: list = [{"role": "user", "content": "use get_weather for Oslo"}]
+    with openai_sdk.chat.completions.stream(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL]) as stream:
+        choice = stream.get_final_completion().choices[0]
+
+    assert choice.finish_reason == "tool_calls"
+    (call,) = choice.message.tool_calls
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "use get_weather for Oslo"}
+    messages += [
+        {"role": "assistant", "tool_calls": [call.model_dump()]},
+        {"role": "tool", "tool_call_id": call.id, "content": "Snow, -3 C"},
+    ]
+    answer = openai_sdk.chat.completions.create(model="gpt-4o", messages=messages, tools=[WEATHER_TOOL])
+    assert answer.choices[0].message.content == "The tool said: Snow, -3 C"

@@ -189,3 +189,21 @@ def test_it_serves_from_the_command_line() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_callers_own_tool_named_by_the_user_is_called(openrouter_sdk: openai.OpenAI) -> None:
+    weather = {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+    messages = [{"role": "user", "content": "draw Oslo and use get_weather there"}]
+    with openrouter_sdk.chat.completions.stream(
+        model="openai/gpt-4o", messages=messages, tools=[IMAGE_TOOL, weather]
+    ) as stream:
+        calls = stream.get_final_completion().choices[0].message.tool_calls
+
+    assert [c.function.name for c in calls] == ["generate_image", "get_weather"]
+    assert json.loads(calls[1].function.arguments) == {"city": messages[0]["content"]}

@@ -16,10 +16,16 @@ WRITES: dict[str, tuple[str, ...]] = {
     "api/threads/<uuid:thread_id>/messages": ("POST",),
     "api/threads/<uuid:thread_id>/documents": ("POST",),
     "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/cancel": ("POST",),
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/submit-tool-outputs": ("POST",),
+    "api/threads/tool-outputs": ("POST",),
     "api/assistants": ("POST",),
     "api/assistants/<uuid:assistant_id>": ("PUT", "DELETE"),
     "api/assistants/<uuid:assistant_id>/threads": ("POST",),
     "api/assistants/<uuid:assistant_id>/documents": ("POST",),
+    "api/assistants/<uuid:assistant_id>/clone": ("POST",),
+    "api/assistants/<str:assistant_id>/memories": ("POST", "DELETE"),
+    "api/assistants/<str:assistant_id>/memories/search": ("POST",),
+    "api/assistants/<str:assistant_id>/memories/<str:memory_id>": ("PUT", "DELETE"),
     "api/documents/<uuid:document_id>": ("DELETE",),
     "api/providers/<str:provider>/credentials": ("PUT", "DELETE"),
     # Answers every method (a storage write and delete of its own), sessions or not.
@@ -55,6 +61,8 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/threads/<uuid:thread_id>/messages",
         "api/threads/<uuid:thread_id>/documents",
         "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/cancel",
+        "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/submit-tool-outputs",
+        "api/threads/tool-outputs",
         "api/assistants",
         "api/assistants/<uuid:assistant_id>",
         "api/assistants/<uuid:assistant_id>/threads",
@@ -67,6 +75,22 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/models/image/providers",
         "api/models/image/(?P<model_name>.+)",
         "api/models/llm",
+        "api/models",
+        "api/models/providers",
+        "api/models/provider/<str:provider>",
+        "api/models/(?P<model_name>.+)",
+        "api/models/embedding/all",
+        "api/models/embedding/providers",
+        "api/models/embedding/(?P<model_name>.+)",
+        "api/models/video/all",
+        "api/models/video/(?P<model_name>.+)",
+        "api/assistants/<uuid:assistant_id>/clone",
+        "api/assistants/memories/operations/<str:operation_id>",
+        "api/assistants/<str:assistant_id>/memories",
+        "api/assistants/<str:assistant_id>/memories/stats",
+        "api/assistants/<str:assistant_id>/memories/insights",
+        "api/assistants/<str:assistant_id>/memories/search",
+        "api/assistants/<str:assistant_id>/memories/<str:memory_id>",
         "api/providers",
         "api/providers/<str:provider>/credentials",
         "api/usage",
@@ -83,6 +107,21 @@ EXTRA: dict[tuple[str, str], Case] = {
     ("projects/switch", "POST"): Case(
         "POST", "/projects/switch", "switches project", body={"project": "{own.project}", "section": "keys"}
     ),
+}
+
+# Writes a key caller's own-object request is refused on purpose, with (status, words): features
+# Easel does not have (400), and tool outputs for the table's run, which is not waiting (409).
+REFUSED_WRITES: dict[str, tuple[int, str]] = {
+    **{
+        route: (400, "Memory is not supported by Easel")
+        for route in (
+            "api/assistants/<str:assistant_id>/memories",
+            "api/assistants/<str:assistant_id>/memories/search",
+            "api/assistants/<str:assistant_id>/memories/<str:memory_id>",
+        )
+    },
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/submit-tool-outputs": (409, "is not waiting for tool outputs"),
+    "api/threads/tool-outputs": (409, "waiting"),
 }
 
 # Routes the probe reaches through a URL the tables do not give.

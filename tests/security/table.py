@@ -24,6 +24,13 @@ class Refusal:
 NOT_FOUND = Refusal(404)
 BAD_SIGNATURE = Refusal(403)
 CLOSED = Refusal(None)
+# A feature Easel does not have: the same 400 whoever's id the path names. (Naming their project
+# in X-Easel-Project is refused before any route, 404 "Project not found", as for every other.)
+REFUSED_ALIKE: dict[str, Any] = {
+    "refused": Refusal(400, says="not supported by Easel"),
+    "control": False,
+    "modes": ("key", "session+header", "session"),
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ def ws(url: str, what: str, **kw: Any) -> Case:
 
 
 SAY = {"content": "hello", "send_to_llm": False}
+TOOL_OUTPUTS = {"tool_outputs": [{"tool_call_id": "call_1", "output": "sunny"}]}
 EDIT = {
     "content": "make it blue",
     "operation": "generate_image",
@@ -119,6 +127,30 @@ CASES: dict[str, list[Case]] = {
         post("/api/threads/{target.thread}/runs/{target.run}/cancel", "cancels their run"),
         post("/api/threads/{own.thread}/runs/{target.run}/cancel", "cancels their run under our thread"),
     ],
+    # Our own runs are not waiting for tool outputs, so a control would be a 409: the answered
+    # case for a waiting run of ours is in tests/api/test_tool_outputs_bad_input.py.
+    "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/submit-tool-outputs": [
+        post(
+            "/api/threads/{target.thread}/runs/{target.run}/submit-tool-outputs",
+            "answers their run's tool calls",
+            body=TOOL_OUTPUTS,
+            control=False,
+        ),
+        post(
+            "/api/threads/{own.thread}/runs/{target.run}/submit-tool-outputs",
+            "answers their run's tool calls under our thread",
+            body=TOOL_OUTPUTS,
+            control=False,
+        ),
+    ],
+    "api/threads/tool-outputs": [
+        post(
+            "/api/threads/tool-outputs",
+            "answers tool calls in their thread",
+            body={**TOOL_OUTPUTS, "thread_id": "{target.thread}"},
+            control=False,
+        ),
+    ],
     "api/assistants/<uuid:assistant_id>": [
         get("/api/assistants/{target.assistant}", "reads their assistant"),
         put("/api/assistants/{target.assistant}", "renames their assistant", body={"name": "ours now"}),
@@ -131,6 +163,29 @@ CASES: dict[str, list[Case]] = {
     "api/assistants/<uuid:assistant_id>/documents": [
         get("/api/assistants/{target.assistant}/documents", "lists their assistant's images"),
         post("/api/assistants/{target.assistant}/documents", "uploads to their assistant", upload="file"),
+    ],
+    "api/assistants/<uuid:assistant_id>/clone": [
+        post("/api/assistants/{target.assistant}/clone", "clones their assistant", body={"copy_documents": True}),
+    ],
+    # Memory is refused alike for anyone's assistant (no control: ours is refused too).
+    "api/assistants/<str:assistant_id>/memories": [
+        get("/api/assistants/{target.assistant}/memories", "lists their memories", **REFUSED_ALIKE),
+        post("/api/assistants/{target.assistant}/memories", "adds a memory", body={"content": "x"}, **REFUSED_ALIKE),
+        delete("/api/assistants/{target.assistant}/memories", "resets their memories", **REFUSED_ALIKE),
+    ],
+    "api/assistants/<str:assistant_id>/memories/stats": [
+        get("/api/assistants/{target.assistant}/memories/stats", "reads their memory stats", **REFUSED_ALIKE)
+    ],
+    "api/assistants/<str:assistant_id>/memories/insights": [
+        get("/api/assistants/{target.assistant}/memories/insights", "reads their insights", **REFUSED_ALIKE)
+    ],
+    "api/assistants/<str:assistant_id>/memories/search": [
+        post("/api/assistants/{target.assistant}/memories/search", "searches", body={"query": "x"}, **REFUSED_ALIKE)
+    ],
+    "api/assistants/<str:assistant_id>/memories/<str:memory_id>": [
+        get("/api/assistants/{target.assistant}/memories/m1", "reads a memory", **REFUSED_ALIKE),
+        put("/api/assistants/{target.assistant}/memories/m1", "edits a memory", body={"content": "x"}, **REFUSED_ALIKE),
+        delete("/api/assistants/{target.assistant}/memories/m1", "deletes a memory", **REFUSED_ALIKE),
     ],
     "api/documents": [get("/api/documents?thread_id={target.thread}", "filters by their thread")],
     "api/documents/<uuid:document_id>": [
@@ -295,13 +350,24 @@ EXEMPT: dict[str, str] = {
     "api/models/image/all": "no id: the model catalog, the same for every project",
     "api/models/image/providers": "no id: the model catalog",
     "api/models/llm": "no id: the model catalog",
+    "api/models": "no id: the model catalog",
+    "api/models/providers": "no id: the model catalog",
+    "api/models/embedding/all": "no id: refused, Easel has no embeddings",
+    "api/models/embedding/providers": "no id: refused, Easel has no embeddings",
+    "api/models/video/all": "no id: refused, Easel has no video",
     "api/providers": "no id: the caller's project's providers (a list)",
     "api/usage": "no id: the caller's project's usage (dates only)",
+    "api/threads/realtime": "no id: the SDK's realtime voice socket, refused after the key is checked",
 }
 
 # Routes whose path parameters are not a project's objects.
 NOT_PROJECT_IDS: dict[str, str] = {
     "api/models/image/(?P<model_name>.+)": "a catalog model name, the same for every project",
+    "api/models/(?P<model_name>.+)": "a catalog model name, the same for every project",
+    "api/models/provider/<str:provider>": "a catalog provider name, the same for every project",
+    "api/models/embedding/(?P<model_name>.+)": "a model name, refused: Easel has no embeddings",
+    "api/models/video/(?P<model_name>.+)": "a model name, refused: Easel has no video",
+    "api/assistants/memories/operations/<str:operation_id>": "an operation id, refused: Easel has no memory",
 }
 
 # The Django admin is for staff accounts, not project members: test_isolation checks that a
@@ -317,4 +383,5 @@ LISTS = [
     "/api/usage",
     "/api/models/image/all",
     "/api/models/llm",
+    "/api/models",
 ]

@@ -18,7 +18,10 @@ from tests.security.conftest import caller, changes, png, snapshot
 
 URL = "/api/threads/messages"
 BASE = {"content": "Draw a green fish", "send_to_llm": False}
-FIELDS = list(MessageInputSerializer().fields)
+# Fields read only to be refused (Easel has no video and no voice): every value that asks for
+# them is a 400, so no accepted turn differs by them. test_refused_fields_are_refused proves it.
+REFUSED_ONLY = {"video_generation": "generate a video", "voice": {"voice": "alloy"}}
+FIELDS = [name for name in MessageInputSerializer().fields if name not in REFUSED_ONLY]
 
 
 def _candidates(field: serializers.Field) -> list[Any]:
@@ -59,6 +62,16 @@ def _post(client, body, key, **kw):
 def test_the_serializer_still_has_the_fields_this_test_knows_how_to_change():
     assert {"content", "thread_id", "metadata", "input_image_document_id", "image_config"} <= set(FIELDS)
     assert all(changed_value(name) is not None for name in FIELDS)
+
+
+@pytest.mark.parametrize("name", list(REFUSED_ONLY))
+def test_refused_fields_are_refused_and_change_nothing(name, ours):
+    before = snapshot()
+
+    refused = caller("key", ours).post(URL, {**BASE, name: REFUSED_ONLY[name]}, content_type="application/json")
+
+    assert refused.status_code == 400 and "not supported by Easel" in refused.json()["detail"]
+    assert changes(before, snapshot()) == {}
 
 
 @pytest.mark.parametrize("name", FIELDS)

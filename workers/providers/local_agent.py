@@ -3,7 +3,9 @@
 It behaves like a tool-calling chat model: when the user asks for a picture it calls
 `generate_image`; when the user asks to change a picture it calls it with
 `input_image_document_id` (an id written in the message, else the thread's latest image, which
-it reads from the same system note a real LLM gets); otherwise it answers in text. Replies
+it reads from the same system note a real LLM gets); when the message names one of the
+caller's own tools it calls that tool (arguments built from its schema), and reads the output
+back ("get_weather said: ..."); otherwise it answers in text. Replies
 stream in word-sized chunks. Deterministic: the same conversation gives the same output.
 """
 
@@ -78,6 +80,81 @@ def _clean_prompt(text: str) -> str:
     return re.sub(r"\s+", " ", cleaned).strip(" .") or text.strip()
 
 
+def caller_tool_calls(request: ChatRequest) -> list[ToolCall]:
+    """Calls of the caller's own tools the user's last message names (as written, or with
+    spaces for underscores), with arguments built from each tool's schema."""
+    last = request.messages[-1] if request.messages else None
+    if last is None or last.role != "user":
+        return []
+    text, calls = last.content, []
+    for tool in request.tools:
+        function = tool.get("function") or {}
+        name = function.get("name") or ""
+        if name == "generate_image" or not _names(text, name):
+            continue
+        arguments = schema_arguments(function.get("parameters") or {}, _without(text, name))
+        digest = hashlib.sha256(f"{name}:{text}".encode()).hexdigest()
+        calls.append(ToolCall(id=f"call_{digest[:24]}", name=name, arguments=json.dumps(arguments)))
+    return calls
+
+
+def _names(text: str, name: str) -> bool:
+    lowered = text.lower()
+    return bool(name) and (name.lower() in lowered or name.lower().replace("_", " ") in lowered)
+
+
+def _without(text: str, name: str) -> str:
+    for spelling in (name, name.replace("_", " ")):
+        text = re.sub(re.escape(spelling), "", text, flags=re.IGNORECASE)
+    return re.sub(r"\s+", " ", text).strip(" .,:;!?") or text
+
+
+def schema_arguments(schema: dict, text: str) -> dict:
+    """Arguments that fit `schema`: `key: value` (or `key=value`) written in the text for a
+    property, else the text itself for strings; numbers, booleans and enums get a plain value.
+    Only required properties and strings are filled."""
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = set(schema.get("required") or [])
+    arguments: dict = {}
+    for key, spec in properties.items():
+        spec = spec if isinstance(spec, dict) else {}
+        kind = spec.get("type")
+        written = re.search(rf"\b{re.escape(key)}\s*[:=]\s*([^,;\n]+)", text, flags=re.IGNORECASE)
+        if spec.get("enum"):
+            arguments[key] = spec["enum"][0]
+        elif kind == "string":
+            arguments[key] = written.group(1).strip(" .!?\"'") if written else text
+        elif key not in required:
+            continue
+        elif kind in ("integer", "number"):
+            arguments[key] = int(float(written.group(1))) if written and _number(written.group(1)) else 1
+        elif kind == "boolean":
+            arguments[key] = True
+        elif kind == "array":
+            arguments[key] = []
+        elif kind == "object":
+            arguments[key] = {}
+    return arguments
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _last_results(messages: tuple[ChatMessage, ...]) -> list[ChatMessage]:
+    """The tool results the conversation ends with, in order."""
+    results: list[ChatMessage] = []
+    for message in reversed(messages):
+        if message.role != "tool":
+            break
+        results.append(message)
+    return results[::-1]
+
+
 class LocalAgent:
     name: ClassVar[str] = "local"
 
@@ -91,11 +168,12 @@ class LocalAgent:
     def stream(self, request: ChatRequest, *, cancelled: Callable[[], bool] = lambda: False) -> Iterator[LLMEvent]:
         """Yield a tool call or a streamed text answer, then usage and one Finished."""
         input_tokens = sum(len(m.content) for m in request.messages) // 4 + 1
-        call = self._tool_call(request)
-        if call is not None:
-            yield ToolCallStarted(call.id, call.name)
-            yield ToolCallReady(call)
-            yield Usage(input_tokens, len(call.arguments) // 4 + 1)
+        calls = [c for c in (self._tool_call(request), *caller_tool_calls(request)) if c is not None]
+        if calls:
+            for call in calls:
+                yield ToolCallStarted(call.id, call.name)
+                yield ToolCallReady(call)
+            yield Usage(input_tokens, sum(len(c.arguments) for c in calls) // 4 + 1)
             yield Finished("tool_calls")
             return
         text = self._answer(request.messages)
@@ -135,7 +213,10 @@ class LocalAgent:
     def _answer(self, messages: tuple[ChatMessage, ...]) -> str:
         last = messages[-1] if messages else ChatMessage(role="user", content="")
         if last.role == "tool":
-            return self._caption(last.content)
+            return " ".join(
+                self._caption(m.content) if m.name == "generate_image" else f"{m.name} said: {m.content.strip()}"
+                for m in _last_results(messages)
+            )
         return (
             "I'm Easel's local development agent. I can draw pictures and edit them: "
             "try \u201cdraw a tiny red robot watering a sunflower\u201d, then \u201cmake it blue\u201d. "
