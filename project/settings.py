@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "servestatic",
     "rest_framework",
+    # The OpenAPI contract of /api (designs/api/schema*.py) and its docs pages' local assets.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "designs",
     "workers",
@@ -462,6 +465,32 @@ REST_FRAMEWORK = {
     # Requests per minute per key or user (see Limits); the async views call the same meter.
     "DEFAULT_THROTTLE_CLASSES": ["designs.ratelimit.RequestRateThrottle"],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "designs.api.schema.EaselAutoSchema",  # drf-spectacular's, ids by path
+}
+
+# --- The OpenAPI contract (GET /api/schema, /api/docs, /api/redoc) ---------------------------
+# The views carry no annotations: designs/api/schema_drf.py describes the DRF views,
+# designs/api/schema.py the plain async ones (a preprocessing hook) and adds the shapes and the
+# SSE event catalogue (a postprocessing hook). Swagger UI and ReDoc load from our static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Easel API",
+    "DESCRIPTION": (
+        "An SDK-compatible reimplementation of Backboard's API. Authenticate with the X-API-Key "
+        'header. Every error is {"detail": "one readable sentence"}, with its status. Streaming '
+        "answers are server-sent events; their event types are the Event* schemas (StreamEvent lists them)."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": r"/api",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,  # a view's docstring speaks to maintainers, not callers
+    "PREPROCESSING_HOOKS": ["designs.api.schema.add_plain_views"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "designs.api.schema.finish"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
 }
 
 LOGGING = {

@@ -3,10 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from designs.api.health import healthz
+from designs.api.schema_views import RedocDocs, SchemaApi, SwaggerDocs
 from designs.forms import SignInForm
 from designs.views import invitations
 
 urlpatterns = [
+    # The API reference: the OpenAPI document and two readers of it (designs/api/schema_views.py).
+    path("api/schema", SchemaApi.as_view(), name="api-schema"),
+    path("api/docs", SwaggerDocs.as_view(), name="api-docs"),
+    path("api/redoc", RedocDocs.as_view(), name="api-redoc"),
     path("api/", include("designs.urls")),
     path("healthz", healthz),
     path("admin/", admin.site.urls),

@@ -96,6 +96,13 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/usage",
     )
 }
+# The API reference (designs/api/schema_views.py): DRF views, so exempt; they answer GET alone.
+MIDDLEWARE_EXEMPT.update(
+    {
+        route: "the public API reference: GET only, no key, nothing to write"
+        for route in ("api/schema", "api/docs", "api/redoc")
+    }
+)
 
 # Requests for routes the isolation table has no case for (it has none without ids).
 EXTRA: dict[tuple[str, str], Case] = {

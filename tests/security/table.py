@@ -358,6 +358,9 @@ EXEMPT: dict[str, str] = {
     "api/providers": "no id: the caller's project's providers (a list)",
     "api/usage": "no id: the caller's project's usage (dates only)",
     "api/threads/realtime": "no id: the SDK's realtime voice socket, refused after the key is checked",
+    "api/schema": "no id and no project data: the public OpenAPI document",
+    "api/docs": "no id and no project data: the API reference page (Swagger UI)",
+    "api/redoc": "no id and no project data: the API reference page (ReDoc)",
 }
 
 # Routes whose path parameters are not a project's objects.

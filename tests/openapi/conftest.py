@@ -1,0 +1,18 @@
+"""A live Easel of the OpenAPI tests' own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.processes import LiveEasel
+
+
+@pytest.fixture(scope="module")
+def fuzzed_easel(tmp_path_factory) -> Iterator[LiveEasel]:
+    """The embedded topology, for the fuzzer alone: what it stores (assistants, threads, provider
+    keys with random names) never reaches the servers other tests share."""
+    live = LiveEasel(tmp_path_factory.mktemp("openapi"), env_overrides={"EASEL_LOCAL_IMAGE_DELAY": "0"})
+    yield live
+    live.stop()
