@@ -47,3 +47,13 @@ def _a_fresh_request_meter():
     from designs import ratelimit
 
     ratelimit._memory = ratelimit._MemoryMeter()
+
+
+def pytest_sessionstart(session):
+    """No sweeper thread in this process: importing project.asgi (the in-process websocket and
+    ASGI tests do) would start the embedded one, which then sweeps outside any test's database
+    access. Tests that need a sweep call workers.liveness.sweep_stale_runs() themselves; the live
+    servers run their own."""
+    from workers import liveness
+
+    liveness._sweeper_started = True

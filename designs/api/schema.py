@@ -204,7 +204,7 @@ TURN_EXAMPLES = [
 SAYS_SOMETHING = {
     "allOf": [
         ref("MessageInputRequest"),
-        {"type": "object", "required": ["content"], "properties": {"content": {"type": "string", "pattern": r"\S"}}},
+        {"type": "object", "required": ["content"], "properties": {"content": {"type": "string", "minLength": 1}}},
     ],
 }
 TURN_REQUEST = {

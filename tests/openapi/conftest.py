@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.dashboard.browser import chromium  # noqa: F401 (the docs pages are looked at in Chromium)
 from tests.support.processes import LiveEasel
 
 

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.dashboard.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
+from tests.dashboard.browser import SCREENSHOTS
 
 PAGES = {
     "/api/docs": ["swagger-ui-dist/swagger-ui.css", "swagger-ui-dist/swagger-ui-bundle.js"],
@@ -58,25 +58,13 @@ def test_swagger_ui_start_up_script_is_a_file_not_inline(embedded_easel):
     assert "/api/schema" in response.text
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: run scripts/test-prerequisites.sh (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize(
     "path, ready",
     [("/api/docs", ".swagger-ui .opblock-tag"), ("/api/redoc", "h1:has-text('Easel API')")],
 )
-def test_the_page_renders_every_tag_in_a_browser_without_console_errors(embedded_easel, browser, path, ready, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
+def test_the_page_renders_every_tag_in_a_browser_without_console_errors(embedded_easel, chromium, path, ready, width):
+    context = chromium.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
