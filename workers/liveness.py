@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from designs.db import release_connection
 from designs.models import Run
-from designs.services.runs import run_take_queued
-from designs.services.tool_outputs import run_take_waiting, waiting_expired
+from designs.services.runs import UNHELD, run_take
+from designs.services.tool_outputs import waiting_expired
 from workers.run_context import RunContext
 
 logger = logging.getLogger(__name__)
@@ -133,10 +133,9 @@ def sweep_stale_runs() -> int:
 
 def _fail(run: Run, error: str, kind: str) -> int:
     # A queued (or waiting) run is taken first, so a worker that starts it now, or a late
-    # tool-outputs submit, finds nothing to claim.
-    if run.status == Run.Status.QUEUED and not run_take_queued(run):
-        return 0
-    if run.status == Run.Status.REQUIRES_ACTION and not run_take_waiting(run):
+    # tool-outputs submit, finds nothing to claim. Only from the status the sweep saw: a waiting
+    # run answered meanwhile (queued again, same attempt) is not the expired one.
+    if run.status in UNHELD and not run_take(run, (run.status,)):
         return 0
     ctx = RunContext(run)
     logger.warning("sweeper: run %s: %s", run.id, error)

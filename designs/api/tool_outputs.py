@@ -9,6 +9,7 @@ after the pause as SSE. Async, like that view, so a waiting client holds no thre
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -80,8 +81,6 @@ def _flag(value: Any, name: str) -> bool:
 
 
 def _uuid_text(value: Any) -> str:
-    import uuid
-
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError) as exc:

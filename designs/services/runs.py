@@ -29,14 +29,21 @@ def run_get(*, project: Project, thread_id: str, run_id: str) -> Run:
     return run
 
 
-def run_take_queued(run: Run) -> bool:
-    """Take a run no worker started yet (QUEUED -> RUNNING, a new attempt), so that it can be
-    ended outside a worker and a worker that starts it now finds nothing to claim."""
-    taken = Run.objects.filter(id=run.id, status=Run.Status.QUEUED, attempts=run.attempts).update(
+# A run in these statuses has no worker to hear a cancel: queued (no worker started it yet) or
+# waiting for the caller's tool outputs.
+UNHELD = (Run.Status.QUEUED, Run.Status.REQUIRES_ACTION)
+
+
+def run_take(run: Run, statuses: tuple[str, ...] = UNHELD) -> bool:
+    """Take a run no worker holds (one of `statuses` -> RUNNING, a new attempt), so that it can
+    be ended outside a worker: a worker that starts it now, or a late tool-outputs submit, finds
+    nothing to claim. A waiting run's stub stops waiting with it."""
+    taken = Run.objects.filter(id=run.id, status__in=statuses, attempts=run.attempts).update(
         status=Run.Status.RUNNING, attempts=run.attempts + 1
     )
     if taken:
         run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1
+        Message.objects.filter(run=run, status=Message.Status.REQUIRES_ACTION).update(status=Message.Status.COMPLETED)
     return bool(taken)
 
 
@@ -94,12 +101,10 @@ def run_cancel(*, run: Run) -> None:
     """Ask a run to stop. Idempotent. A running run stops at its next chunk (the pipeline emits
     run_cancelled); a queued one, or one waiting for tool outputs, has no worker to hear it, so
     it is ended here."""
-    from designs.services.tool_outputs import run_take_waiting
-
     if run.is_finished:
         return
     events.get_log().request_cancel(str(run.id))
-    if not (run_take_queued(run) or run_take_waiting(run)):
+    if not run_take(run):
         return
     message = run_end(run, attempt=run.attempts, status=Run.Status.CANCELLED, message_status=Message.Status.CANCELLED)
     if message is not None:

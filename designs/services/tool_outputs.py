@@ -5,7 +5,7 @@ run row goes RUNNING -> REQUIRES_ACTION with what it spent so far, the assistant
 holds the calls is marked REQUIRES_ACTION, and no worker holds the run while it waits. The
 caller's outputs (`tool_outputs_submit`) are stored as `role: tool` messages and the same run
 is queued again (REQUIRES_ACTION -> QUEUED); it re-reads the thread and goes on. A run nobody
-answers is ended by the sweep (`run_expire_waiting`).
+answers is ended by the sweep (`waiting_expired`, then `runs.run_take`).
 """
 
 from __future__ import annotations
@@ -198,18 +198,6 @@ def waiting_expired(*, older_than_seconds: float) -> list[Run]:
     """Waiting runs whose wait began more than `older_than_seconds` ago."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(Run.objects.filter(status=Run.Status.REQUIRES_ACTION, heartbeat_at__lt=cutoff).select_related("thread"))
-
-
-def run_take_waiting(run: Run) -> bool:
-    """Take a waiting run (REQUIRES_ACTION -> RUNNING, a new attempt) so that it can be ended
-    outside a worker (cancel, expiry) and a late submit finds it no longer waiting."""
-    taken = Run.objects.filter(id=run.id, status=Run.Status.REQUIRES_ACTION, attempts=run.attempts).update(
-        status=Run.Status.RUNNING, attempts=run.attempts + 1
-    )
-    if taken:
-        run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1
-        Message.objects.filter(run=run, status=Message.Status.REQUIRES_ACTION).update(status=Message.Status.COMPLETED)
-    return bool(taken)
 
 
 def _start(run_id: str) -> None:
