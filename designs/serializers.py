@@ -164,5 +164,6 @@ class ModelFilterSerializer(serializers.Serializer):
 
     model_type = serializers.CharField(required=False, max_length=50)
     provider = serializers.CharField(required=False, max_length=100)
-    min_context = serializers.IntegerField(required=False, min_value=0)
-    max_context = serializers.IntegerField(required=False, min_value=0)
+    # Bounded like every number Easel reads: no model's context comes near a billion tokens.
+    min_context = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000_000)
+    max_context = serializers.IntegerField(required=False, min_value=0, max_value=1_000_000_000)

@@ -79,6 +79,8 @@ def test_the_older_catalog_routes_still_answer(alpha):
 def test_a_bad_filter_is_a_400_and_an_unknown_model_a_404(alpha):
     assert alpha.client.get("/api/models?supports_tools=maybe").status_code == 400
     assert alpha.client.get("/api/models?limit=0").status_code == 400
+    absurd = alpha.client.get("/api/models?min_context=" + "9" * 400)
+    assert absurd.status_code == 400 and "min_context" in absurd.json()["detail"]
     missing = alpha.client.get("/api/models/openai/gpt-9")
     assert missing.status_code == 404 and missing.json() == {"detail": "Model 'openai/gpt-9' not found"}
 
