@@ -47,7 +47,7 @@ def assistant_create(*, project: Project, data: dict[str, Any]) -> Assistant:
 
 
 def assistant_update(*, assistant: Assistant, data: dict[str, Any]) -> Assistant:
-    if data.get("tools") is not None:
+    if "tools" in data:  # null is "no tools", as on create: the column holds a list
         data = {**data, "tools": tools_validate(data["tools"])}
     for key, value in data.items():
         setattr(assistant, key, value)

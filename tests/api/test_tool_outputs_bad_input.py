@@ -207,6 +207,20 @@ def test_bad_tools_on_an_assistant_are_refused_and_nothing_is_stored(alpha, tool
     assert assistant.tools == [tool()]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [('{"tools": null}', "application/json"), ("tools=null", "application/x-www-form-urlencoded")],
+)
+def test_null_tools_on_an_assistant_mean_none(alpha, body, content_type):
+    assistant = Assistant.objects.create(project=alpha.project, name="kept", tools=[tool()])
+
+    response = alpha.client.put(f"/api/assistants/{assistant.id}", data=body, content_type=content_type)
+
+    assert response.status_code == 200 and response.json()["tools"] == []
+    assistant.refresh_from_db()
+    assert assistant.tools == []
+
+
 def test_a_new_turn_on_a_thread_whose_run_waits_is_a_conflict_naming_the_run(alpha):
     run = waiting_run(alpha, "call_1")
     before = row_counts()
