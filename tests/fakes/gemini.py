@@ -6,9 +6,11 @@
 Auth by `x-goog-api-key` or `?key=`. Requests may be camelCase or snake_case (the SDK sends
 both); responses are camelCase: pretty JSON for whole bodies, `data: <json>\\r\\n\\r\\n` frames
 with the observed `": "` / `","` spacing for streams. Text and function calling follow agent
-mode; when `generationConfig.responseModalities` has IMAGE the reply carries real PNGs (a colour
-derived from the prompt, sized by `imageConfig.aspectRatio` / `imageSize`). Errors use the Google
-RPC body `{"error": {"code", "message", "status", "details"}}`.
+mode; when `generationConfig.responseModalities` has IMAGE the reply carries real PNGs sized by
+`imageConfig.aspectRatio` (without it, the last input image's shape, else 1:1) and `imageSize`:
+one colour derived from the prompt, or, given input images, an edit of the first (`png_for`).
+Without `generationConfig.seed` every request draws new pictures; a seed makes them repeatable.
+Errors use the Google RPC body `{"error": {"code", "message", "status", "details"}}`.
 
     python -m tests.fakes.gemini --port 8092
 """
@@ -18,17 +20,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import io
 import json
+import os
 import re
 import secrets
 import time
 from typing import Any
 
-from PIL import Image
-
 from tests.fakes.agent_mode import LastTurn, Reply, agent_reply, count_tokens, split_text
 from tests.fakes.base import serve_main
+from tests.fakes.imaging import centre_region, decode, derive_edit, encode, nearest_ratio, solid
 from tests.fakes.vendor_fake import Faults, VendorFakeServer, VendorHandler
 
 _PATH = re.compile(r"^/(?:v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
@@ -83,6 +84,7 @@ SIZES_1K: dict[str, tuple[int, int]] = {
     "1:8": (352, 2816),
     "8:1": (2816, 352),
 }
+STANDARD_SIZES = {k: v for k, v in SIZES_1K.items() if k not in ("1:4", "4:1", "1:8", "8:1")}  # all models take
 SCALES = {"0.5K": 0.5, "1K": 1.0, "2K": 2.0, "4K": 4.0}
 # The Schema fields of the Gemini OpenAPI subset; anything else in `parameters` is rejected.
 SCHEMA_FIELDS = {
@@ -123,6 +125,12 @@ def get(obj: dict[str, Any], key: str, default: Any = None) -> Any:
     if key in obj:
         return obj[key]
     return obj.get(re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key), default)
+
+
+def proto_bytes(data: str) -> bytes:
+    """A proto3 JSON `bytes` field: standard or URL-safe base64 (the SDK sends URL-safe), padded or not."""
+    text = data.replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
 def dumps_stream(payload: Any) -> str:
@@ -171,7 +179,7 @@ class GeminiRequest:
         config = get(payload, "generationConfig") or {}
         self.modalities = [str(m).upper() for m in get(config, "responseModalities") or []]
         image_config = get(config, "imageConfig") or {}
-        self.aspect_ratio: str = get(image_config, "aspectRatio") or "1:1"
+        self.requested_ratio: str | None = get(image_config, "aspectRatio")
         self.image_size: str = get(image_config, "imageSize") or "1K"
         self.candidate_count = int(get(config, "candidateCount") or 1)
         self.seed = get(config, "seed")
@@ -180,6 +188,18 @@ class GeminiRequest:
     @property
     def wants_image(self) -> bool:
         return "IMAGE" in self.modalities
+
+    @property
+    def aspect_ratio(self) -> str:
+        """The requested ratio, else the documented default: "The model defaults to matching the
+        output image size to that of your input image, or otherwise generates 1:1 squares"
+        (ai.google.dev, image generation) and, given several, "the model will adopt the aspect
+        ratio of the last image provided" (Google Developers Blog, Gemini 2.5 Flash Image tips)."""
+        if self.requested_ratio:
+            return self.requested_ratio
+        images = [decode(data) for data in self.input_images()]
+        last = images[-1] if images else None
+        return nearest_ratio(*last.size, STANDARD_SIZES) if last else "1:1"
 
     def validate(self) -> None:
         """Raise BadRequest with the API's message for what the real API rejects."""
@@ -238,7 +258,7 @@ class GeminiRequest:
 
     def input_images(self) -> list[bytes]:
         return [
-            base64.b64decode(get(p, "inlineData")["data"])
+            proto_bytes(get(p, "inlineData")["data"])
             for c in self.contents
             for p in c.get("parts") or []
             if get(p, "inlineData")
@@ -282,7 +302,7 @@ def _validate_inline(where: str, inline: dict[str, Any]) -> None:
     if not get(inline, "mimeType"):
         raise BadRequest(f"* GenerateContentRequest.{where}.inline_data.mime_type: mime_type is not specified\n")
     try:
-        base64.b64decode(inline.get("data") or "", validate=True)
+        proto_bytes(inline.get("data") or "")
     except (binascii.Error, ValueError) as exc:
         raise BadRequest(f"Invalid value at '{where}.inline_data.data' (TYPE_BYTES), Base64 decoding failed") from exc
 
@@ -332,14 +352,20 @@ def _validate_schema(schema: Any, where: str) -> None:
 # --- response rendering ------------------------------------------------------------------------
 
 
-def png_for(prompt: str, aspect_ratio: str, image_size: str, salt: bytes = b"") -> bytes:
-    """A solid-colour PNG whose colour comes from the prompt (and salt), at the Gemini output size."""
-    width, height = SIZES_1K[aspect_ratio]
+def png_for(request: GeminiRequest, image_size: str, key: str) -> bytes:
+    """A PNG at the Gemini output size: fresh (one colour from `key`), or an edit of the first input.
+
+    An edit is the first input image resized, every pixel nudged and its middle repainted
+    (`tests.fakes.imaging`), so a test can tell an edit of a given picture from a generation.
+    """
+    width, height = SIZES_1K[request.aspect_ratio]
     scale = SCALES[image_size]
-    colour = tuple(hashlib.sha256(prompt.encode() + salt).digest()[:3])
-    buffer = io.BytesIO()
-    Image.new("RGB", (int(width * scale), int(height * scale)), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
+    size = (int(width * scale), int(height * scale))
+    inputs = request.input_images()
+    source = decode(inputs[0]) if inputs else None
+    if source is None:
+        return solid(key, *size)
+    return encode(derive_edit(source, key, size, centre_region(size)))
 
 
 def _image_part(data: bytes, *, thought: bool = False) -> dict[str, Any]:
@@ -363,13 +389,15 @@ def reply_parts(request: GeminiRequest, reply: Reply) -> list[dict[str, Any]]:
             part["thoughtSignature"] = THOUGHT_SIGNATURE
         parts.append(part)
     if request.wants_image:
-        prompt, sources = request.prompt_text(), b"".join(request.input_images())
-        # Different sources or seeds give different pictures, as with the real model.
-        salt = hashlib.sha256(sources + str(request.seed).encode()).digest()
+        # Different sources or seeds give different pictures; without a seed the real model is
+        # not repeatable, so neither is the fake.
+        sources = hashlib.sha256(b"".join(request.input_images())).hexdigest()
+        salt = os.urandom(8).hex() if request.seed is None else f"seed={request.seed}"
+        key = request.prompt_text() + sources + salt
         if reply.thought_image:
-            parts.append(_image_part(png_for(prompt, request.aspect_ratio, "1K", salt + b"thought"), thought=True))
+            parts.append(_image_part(png_for(request, "1K", key + "#thought"), thought=True))
         for index in range(1 if reply.images is None else reply.images):
-            parts.append(_image_part(png_for(prompt, request.aspect_ratio, request.image_size, salt + bytes([index]))))
+            parts.append(_image_part(png_for(request, request.image_size, f"{key}#{index}")))
     return parts
 
 
@@ -521,7 +549,7 @@ class FakeGemini(VendorFakeServer):
                 for part in content.get("parts") or []:
                     inline = get(part, "inlineData")
                     if inline:
-                        images.append((get(inline, "mimeType"), base64.b64decode(inline["data"])))
+                        images.append((get(inline, "mimeType"), proto_bytes(inline["data"])))
         return images
 
 

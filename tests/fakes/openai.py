@@ -11,8 +11,9 @@ Chat replies follow `tests.fakes.agent_mode`: a scripted reply when one is queue
 (`fake.script_chat([...])`, `fake.script([...])` or `POST /__fake__/script`), else agent mode
 (a user asking for a picture while `generate_image` is offered gets a streamed call to it; a
 trailing tool result gets "Here is your image.", or the tool's error relayed when it failed;
-anything else a short text). Images are real
-files drawn with Pillow in a colour derived from the prompt (and the inputs, for edits).
+anything else a short text). The image endpoints live in `tests.fakes.openai_images`:
+real files drawn with Pillow, n distinct pictures per request, edits derived from the first
+input image with the mask followed as guidance, masks and inputs validated like the real API.
 
 Fault switches are those of `tests.fakes.vendor_fake` (status, retry_after, message, fail_first,
 delay, pace, after, stall, drop, malformed, stream_error, safety), where `safety` refuses image
@@ -28,12 +29,8 @@ requests with the real moderation body and ends chat with finish_reason "content
 from __future__ import annotations
 
 import base64
-import hashlib
-import io
 import itertools
 import json
-import os
-import re
 import secrets
 import string
 import threading
@@ -42,18 +39,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
-from PIL import Image
-
 from tests.fakes.agent_mode import LastTurn, Reply, agent_reply, count_tokens, split_text
 from tests.fakes.base import serve_main
+from tests.fakes.openai_images import FormPart, ImagesEndpoints, decode_data_url, edit_form, edit_json, parse_multipart
 from tests.fakes.vendor_fake import NO_FAULTS, Faults, VendorFakeServer, VendorHandler
 
 _LOCK = threading.Lock()  # guards the fail_first countdown across handler threads
 
-SIZE_RE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
-PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 MALFORMED_FRAME = b'data: {"id":"chatcmpl-broken","object":"chat.completion.chunk","choices":[{"index":0,\n\n'
-BAD_BASE64 = "iVBORw0K!!!not*base64###"
 
 
 @dataclass(frozen=True)
@@ -72,94 +65,8 @@ KIT_SWITCHES = frozenset(f.name for f in fields(Faults))
 
 
 # --------------------------------------------------------------------------------------------
-# Images
-# --------------------------------------------------------------------------------------------
-
-
-def make_image(
-    key: str, width: int, height: int, *, fmt: str = "png", shade: float = 1.0, noise: bool = False
-) -> bytes:
-    """A real image file (png/jpeg/webp) of the given size, coloured from `key`."""
-    if noise:  # incompressible, so the base64 line is several MB
-        image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
-    else:
-        digest = hashlib.sha256(key.encode()).digest()
-        image = Image.new("RGB", (width, height), tuple(min(255, int(c * shade)) for c in digest[:3]))
-    buffer = io.BytesIO()
-    image.save(buffer, format=PIL_FORMATS.get(fmt, "PNG"))
-    return buffer.getvalue()
-
-
-def parse_size(size: Any, default: tuple[int, int]) -> tuple[int, int] | None:
-    """`"WxH"` → (W, H); "auto" or missing → default; anything else → None."""
-    if size in (None, "", "auto"):
-        return default
-    match = SIZE_RE.match(str(size))
-    return (int(match[1]), int(match[2])) if match else None
-
-
-def auto_size(inputs: list[bytes]) -> tuple[int, int]:
-    """What "auto" picks: the supported size matching the first input's orientation, else square."""
-    if not inputs:
-        return 1024, 1024
-    try:
-        with Image.open(io.BytesIO(inputs[0])) as image:
-            width, height = image.size
-    except Exception:  # an upload Pillow cannot read: the square default
-        return 1024, 1024
-    if abs(width / height - 1) < 0.1:
-        return 1024, 1024
-    return (1536, 1024) if width > height else (1024, 1536)
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def decode_data_url(url: str) -> tuple[str, bytes] | None:
-    """`data:<mime>;base64,<b64>` → (mime, bytes); other URLs → None."""
-    match = re.match(r"^data:([^;,]+);base64,(.*)$", url, re.S)
-    return (match[1], base64.b64decode(match[2])) if match else None
-
-
-def inputs_digest(inputs: Iterable[bytes]) -> str:
-    return "".join(hashlib.sha256(data).hexdigest() for data in inputs)
-
-
-# --------------------------------------------------------------------------------------------
 # Reading requests
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormPart:
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-def parse_multipart(content_type: str, body: bytes) -> list[FormPart]:
-    """Split a multipart/form-data body into its parts, keeping file bytes exact."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not match:
-        return []
-    parts = []
-    for raw in body.split(b"--" + match[1].encode())[1:-1]:
-        head, _, data = raw.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        headers = head.decode("utf-8", "replace")
-        name = re.search(r'\bname="([^"]*)"', headers)
-        filename = re.search(r'\bfilename="([^"]*)"', headers)
-        ctype = re.search(r"(?im)^content-type:\s*(\S+)", headers)
-        parts.append(
-            FormPart(
-                name=name[1] if name else "",
-                filename=filename[1] if filename else None,
-                content_type=ctype[1] if ctype else None,
-                data=data.removesuffix(b"\r\n"),
-            )
-        )
-    return parts
 
 
 def message_text(message: dict[str, Any]) -> str:
@@ -286,18 +193,6 @@ OPENAI_ERRORS: dict[int, tuple[str, str | None, str]] = {
         "our help center at help.openai.com if the error persists.",
     ),
 }
-MODERATION_BLOCKED = (
-    "image_generation_user_error",
-    "moderation_blocked",
-    "Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com "
-    "and include the request ID {request_id}. safety_violations=[violence].",
-)
-CONTENT_POLICY_VIOLATION = (
-    "invalid_request_error",
-    "content_policy_violation",
-    "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed "
-    "by our safety system.",
-)
 NO_API_KEY = (
     "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth "
     "(i.e. Authorization: Bearer YOUR_KEY)."
@@ -309,7 +204,7 @@ NO_API_KEY = (
 # --------------------------------------------------------------------------------------------
 
 
-class OpenAIHandler(VendorHandler):
+class OpenAIHandler(ImagesEndpoints, VendorHandler):
     """OpenAI's `/v1` endpoints; OpenRouter's handler changes prefix, envelopes and error bodies."""
 
     prefix = "/v1"
@@ -577,205 +472,6 @@ class OpenAIHandler(VendorHandler):
             "system_fingerprint": self.fingerprint,
         }
 
-    # --- images --------------------------------------------------------------------------
-    def images_generations(self, body: bytes, faults: OpenAIFaults) -> None:
-        params = self.request_json(body)
-        if params is not None:
-            self.answer_images("image_generation", ImageSpec.from_params(params, [], "dall-e-2"), faults)
-
-    def images_edits(self, body: bytes, faults: OpenAIFaults) -> None:
-        ctype = self.headers.get("content-type", "")
-        if ctype.startswith("multipart/form-data"):
-            params, inputs = edit_form(parse_multipart(ctype, body))
-        else:  # the JSON variant: images as data URLs
-            params = self.request_json(body)
-            if params is None:
-                return
-            urls = [(i or {}).get("image_url", "") for i in params.get("images", [])]
-            inputs = [d[1] for d in map(decode_data_url, urls) if d]
-        if not inputs:
-            self.send_error_status(
-                400, "Missing required parameter: 'image'.", param="image", code="missing_required_parameter"
-            )
-            return
-        self.answer_images("image_edit", ImageSpec.from_params(params, inputs, "gpt-image-1.5"), faults)
-
-    def answer_images(self, kind: str, spec: ImageSpec, faults: OpenAIFaults) -> None:
-        """Validate like the Images API, then answer with n images as JSON or as an event stream."""
-        problem = spec.problem()
-        if problem:
-            self.send_error_status(400, problem[1], param=problem[0])
-            return
-        if faults.safety:
-            etype, code, message = CONTENT_POLICY_VIOLATION if spec.model.startswith("dall-e") else MODERATION_BLOCKED
-            self.send_error_status(400, message.format(request_id=self.request_id), type=etype, code=code)
-            return
-        count = faults.n or spec.n
-        if spec.stream:
-            self.send_events(self.image_events(kind, spec, count, faults), faults)
-        else:
-            self.send_payload(200, self.images_body(spec, count, faults), faults)
-
-    def image_b64(self, spec: ImageSpec, faults: OpenAIFaults, shade: float = 1.0) -> str:
-        if faults.corrupt:
-            return BAD_BASE64
-        return b64(
-            make_image(
-                spec.colour_key, spec.width, spec.height, fmt=spec.output_format, shade=shade, noise=faults.noise
-            )
-        )
-
-    def images_body(self, spec: ImageSpec, count: int, faults: OpenAIFaults) -> dict[str, Any]:
-        items = [self.image_item(spec, faults) for _ in range(count)]
-        if not spec.gpt_image:
-            return {"created": int(time.time()), "data": items}
-        return {"created": int(time.time()), **spec.echo(), "data": items, "usage": spec.usage(count)}
-
-    def image_item(self, spec: ImageSpec, faults: OpenAIFaults) -> dict[str, Any]:
-        item: dict[str, Any] = {}
-        if spec.model == "dall-e-3":
-            item["revised_prompt"] = f"A detailed rendering of: {spec.prompt}"
-        if spec.gpt_image or spec.response_format == "b64_json":
-            item["b64_json"] = self.image_b64(spec, faults)
-        else:
-            item["url"] = self.image_url(spec)
-        return item
-
-    def image_url(self, spec: ImageSpec) -> str:
-        # A stateless download link: the path alone says how to redraw the image (see do_GET).
-        key = base64.urlsafe_b64encode(spec.colour_key.encode()).decode()
-        return f"http://{self.headers.get('host')}{self.prefix}/fake-files/{spec.width}x{spec.height}/{key}.png"
-
-    def image_events(self, kind: str, spec: ImageSpec, count: int, faults: OpenAIFaults) -> Iterator[bytes]:
-        """`<kind>.partial_image` events then `<kind>.completed`, per image (providers.md §2.4)."""
-        created = int(time.time())
-        for _ in range(count):
-            for index in range(spec.partial_images):
-                b64_json = self.image_b64(spec, faults, shade=(index + 1) / (spec.partial_images + 1))
-                event = {
-                    "type": f"{kind}.partial_image",
-                    "b64_json": b64_json,
-                    "created_at": created,
-                    **spec.echo(),
-                    "partial_image_index": index,
-                }
-                yield self.encode_frame(event, event["type"])
-            event = {
-                "type": f"{kind}.completed",
-                "b64_json": self.image_b64(spec, faults),
-                "created_at": created,
-                **spec.echo(),
-                "usage": spec.usage(1),
-            }
-            yield self.encode_frame(event, event["type"])
-
-    def do_GET(self) -> None:
-        match = re.match(rf"^{re.escape(self.prefix)}/fake-files/(\d+)x(\d+)/([\w=-]+)\.png$", self.path)
-        if not match:
-            super().do_GET()
-            return
-        key = base64.urlsafe_b64decode(match[3]).decode()
-        self.send_bytes(200, make_image(key, int(match[1]), int(match[2])), {"content-type": "image/png"})
-
-
-def edit_form(parts: list[FormPart]) -> tuple[dict[str, Any], list[bytes]]:
-    """Scalar fields and input images of an edits form (`image`, `image[]`, `image[0]`...)."""
-    params: dict[str, Any] = {}
-    inputs = []
-    for part in parts:
-        if re.fullmatch(r"image(\[\d*\])?", part.name):
-            inputs.append(part.data)
-        elif part.filename is None:
-            params[part.name] = part.data.decode()
-    return params, inputs
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """An Images API request, normalised (multipart fields arrive as strings)."""
-
-    model: str
-    prompt: str
-    n: int
-    size: tuple[int, int] | None
-    quality: str
-    background: str
-    output_format: str
-    response_format: str
-    stream: bool
-    partial_images: int
-    colour_key: str
-
-    @classmethod
-    def from_params(cls, params: dict[str, Any], inputs: list[bytes], default_model: str) -> ImageSpec:
-        prompt = str(params.get("prompt") or "")
-        return cls(
-            model=str(params.get("model") or default_model),
-            prompt=prompt,
-            n=int(params.get("n") or 1),
-            size=parse_size(params.get("size"), auto_size(inputs)),
-            quality=str(params.get("quality") or "auto"),
-            background=str(params.get("background") or "auto"),
-            output_format=str(params.get("output_format") or "png"),
-            response_format=str(params.get("response_format") or "url"),
-            stream=str(params.get("stream")).lower() == "true",
-            partial_images=int(params.get("partial_images") or 0),
-            # An edit's colour depends on its inputs too, so a test can tell an edit from a generation.
-            colour_key=prompt + inputs_digest(inputs),
-        )
-
-    @property
-    def gpt_image(self) -> bool:
-        return self.model.startswith(("gpt-image", "chatgpt-image"))
-
-    @property
-    def width(self) -> int:
-        return (self.size or (1024, 1024))[0]
-
-    @property
-    def height(self) -> int:
-        return (self.size or (1024, 1024))[1]
-
-    def problem(self) -> tuple[str, str] | None:
-        """(param, message) for the first thing the real API would reject, if any."""
-        if not self.prompt:
-            return "prompt", "Missing required parameter: 'prompt'."
-        if self.size is None or not (16 <= self.width <= 3840 and 16 <= self.height <= 3840):
-            return (
-                "size",
-                "Invalid value for 'size'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.",
-            )
-        if self.model == "dall-e-3" and self.n != 1:
-            return "n", f"Invalid 'n': integer above maximum value. Expected a value <= 1, but got {self.n} instead."
-        if not 1 <= self.n <= 10:
-            return "n", f"Invalid 'n': expected a value between 1 and 10, but got {self.n} instead."
-        if self.stream and not self.gpt_image:
-            return "stream", f"Streaming is not supported for model '{self.model}'."
-        if self.output_format not in PIL_FORMATS:
-            return (
-                "output_format",
-                f"Invalid value: '{self.output_format}'. Supported values are: 'png', 'jpeg', and 'webp'.",
-            )
-        return None
-
-    def echo(self) -> dict[str, Any]:
-        """The effective settings GPT image responses report ("auto" resolved)."""
-        return {
-            "size": f"{self.width}x{self.height}",
-            "quality": "medium" if self.quality == "auto" else self.quality,
-            "background": "opaque" if self.background == "auto" else self.background,
-            "output_format": self.output_format,
-        }
-
-    def usage(self, count: int) -> dict[str, Any]:
-        text_tokens = count_tokens(self.prompt)
-        return {
-            "total_tokens": text_tokens + 1056 * count,
-            "input_tokens": text_tokens,
-            "output_tokens": 1056 * count,
-            "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
-        }
-
 
 # --------------------------------------------------------------------------------------------
 # The server
@@ -808,6 +504,23 @@ class FakeOpenAI(VendorFakeServer):
     def form(cls, record: dict[str, Any]) -> list[FormPart]:
         """The multipart parts of a logged request (an images/edits upload)."""
         return parse_multipart(record["headers"].get("content-type", ""), cls.body(record))
+
+    @classmethod
+    def edit_inputs(cls, record: dict[str, Any]) -> list[bytes]:
+        """The input images of a logged images/edits request, in the order sent."""
+        return cls._edit_files(record)[0]
+
+    @classmethod
+    def edit_mask(cls, record: dict[str, Any]) -> bytes | None:
+        """The mask of a logged images/edits request, or None when it had none."""
+        return cls._edit_files(record)[1]
+
+    @classmethod
+    def _edit_files(cls, record: dict[str, Any]) -> tuple[list[bytes], bytes | None]:
+        if record["json"] is not None:  # the JSON variant
+            return edit_json(record["json"])
+        _, inputs, mask = edit_form(cls.form(record))
+        return inputs, mask
 
     @staticmethod
     def chat_images(record: dict[str, Any]) -> list[tuple[str, bytes]]:

@@ -9,9 +9,12 @@ follow providers.md §4:
 * streams start with `: OPENROUTER PROCESSING` comments (`processing` of them, default 1) and
   carry usage (with `cost`) on the last chunk, whatever `stream_options` says;
 * `modalities` containing "image" makes the reply carry PNGs sized from `image_config`
-  (`aspect_ratio`, `image_size`, Gemini's sizes): `message.images[]`, or one streamed
-  `delta.images`. Agent mode answers "Here is your image." with one image; a scripted reply's
-  `images` sets the count (0 with `"stop": "content_filter"` reads as a refusal);
+  (`aspect_ratio`, `image_size`, Gemini's sizes; without `aspect_ratio`, the last input
+  image's shape, else 1:1): `message.images[]`, or one streamed `delta.images`. Input images
+  make it an edit of the first one (see `OpenRouterHandler.reply_images`); `seed` makes the
+  pictures repeatable, without it every request draws new ones. Agent mode answers "Here is
+  your image." with one image; a scripted reply's `images` sets the count (0 with
+  `"stop": "content_filter"` reads as a refusal);
 * `stream_error` (an `error_type` such as "rate_limit_exceeded") sends the documented error chunk
   with `finish_reason: "error"` after `after` frames and ends the stream;
 * `safety` answers 403 with the moderation error body; `corrupt` sends image data URLs whose
@@ -22,6 +25,7 @@ follow providers.md §4:
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -29,19 +33,10 @@ from typing import Any
 
 from tests.fakes.agent_mode import TOOL_RESULT_TEXT, Reply
 from tests.fakes.base import serve_main
-from tests.fakes.gemini import IMAGE_TOKENS, SCALES, SIZES_1K
-from tests.fakes.openai import (
-    BAD_BASE64,
-    FakeOpenAI,
-    OpenAIFaults,
-    OpenAIHandler,
-    b64,
-    finish_reason,
-    inputs_digest,
-    make_image,
-    message_images,
-    message_text,
-)
+from tests.fakes.gemini import IMAGE_TOKENS, SCALES, SIZES_1K, STANDARD_SIZES
+from tests.fakes.imaging import centre_region, decode, derive_edit, encode, nearest_ratio, solid
+from tests.fakes.openai import FakeOpenAI, OpenAIFaults, OpenAIHandler, finish_reason, message_images, message_text
+from tests.fakes.openai_images import BAD_BASE64, b64, inputs_digest
 
 OPENROUTER_ERRORS = {
     400: "Invalid request parameters",
@@ -77,11 +72,21 @@ def wants_images(request: dict[str, Any]) -> bool:
 
 
 def image_pixels(request: dict[str, Any]) -> tuple[int, int] | None:
-    """The output size for the request's `image_config`, or None for values OpenRouter rejects."""
+    """The output size for the request's `image_config`, or None for values OpenRouter rejects.
+
+    Without an aspect ratio the (Gemini) upstream matches the last input image, else 1:1.
+    """
     config = request.get("image_config") or {}
-    base = ASPECT_SIZES.get(str(config.get("aspect_ratio", "1:1")))
+    base = ASPECT_SIZES.get(str(config.get("aspect_ratio") or input_ratio(request)))
     scale = IMAGE_SCALES.get(str(config.get("image_size", "1K")))
     return (int(base[0] * scale), int(base[1] * scale)) if base and scale else None
+
+
+def input_ratio(request: dict[str, Any]) -> str:
+    """The standard ratio nearest the last input image's shape, or "1:1" without one."""
+    images = [decode(data) for _, data in message_images(request.get("messages") or [])]
+    last = images[-1] if images else None
+    return nearest_ratio(*last.size, STANDARD_SIZES) if last else "1:1"
 
 
 class OpenRouterHandler(OpenAIHandler):
@@ -150,17 +155,33 @@ class OpenRouterHandler(OpenAIHandler):
         return scripted or super().next_reply(request)
 
     def reply_images(self, request: dict[str, Any], reply: Reply, faults: OpenAIFaults) -> list[dict[str, Any]]:
-        """Images drawn from the last user text (and the input images) at the image_config size."""
+        """PNGs at the image_config size: fresh from the last user text, or edits of the first input.
+
+        An edit (input images present) is the first input resized, every pixel nudged and its
+        middle repainted (`tests.fakes.imaging`). Without a `seed` every request draws new
+        pictures, as the real models do; the same `seed` redraws the same ones.
+        """
         if not wants_images(request):
             return []
         default = 0 if reply.tool_calls else 1
         count = faults.n or (default if reply.images is None else reply.images)
-        width, height = image_pixels(request) or (1024, 1024)
+        size = image_pixels(request) or (1024, 1024)
         messages = request.get("messages") or []
         prompt = message_text(([m for m in messages if m.get("role") == "user"] or [{}])[-1])
-        key = prompt + inputs_digest(data for _, data in message_images(messages))
-        encoded = (BAD_BASE64 if faults.corrupt else b64(make_image(f"{key}#{i}", width, height)) for i in range(count))
-        urls = ["data:image/png;base64," + data for data in encoded]
+        inputs = [data for _, data in message_images(messages)]
+        seed = request.get("seed")
+        salt = os.urandom(8).hex() if seed is None else f"seed={seed}"
+        key = prompt + inputs_digest(inputs) + salt
+        source = decode(inputs[0]) if inputs else None
+
+        def draw(index: int) -> str:
+            if faults.corrupt:
+                return BAD_BASE64
+            if source is None:
+                return b64(solid(f"{key}#{index}", *size))
+            return b64(encode(derive_edit(source, f"{key}#{index}", size, centre_region(size))))
+
+        urls = ["data:image/png;base64," + draw(i) for i in range(count)]
         return [{"type": "image_url", "image_url": {"url": url}, "index": i} for i, url in enumerate(urls)]
 
     def usage(self, request: dict[str, Any], reply: Reply) -> dict[str, Any]:

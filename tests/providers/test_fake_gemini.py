@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +11,10 @@ import httpx2
 import pytest
 from google import genai
 from google.genai import errors, types
+from PIL import Image
 
 from tests.fakes.gemini import THOUGHT_SIGNATURE, FakeGemini
+from tests.fakes.imaging import changed_fraction
 from tests.providers.kit import (
     API_KEY,
     DOCUMENT_ID,
@@ -131,6 +134,64 @@ def test_input_images_are_recorded_byte_for_byte(fake: FakeGemini, client: genai
 
     assert fake.received_images() == [("image/png", source)]
     assert [part.text for part in response.candidates[0].content.parts] == [None]  # IMAGE only: no text part
+
+
+def image_of(response: types.GenerateContentResponse) -> bytes:
+    (part,) = [p for p in response.candidates[0].content.parts if p.inline_data]
+    return part.inline_data.data
+
+
+IMAGE_ONLY = types.GenerateContentConfig(response_modalities=["IMAGE"])
+
+
+def test_without_a_seed_the_same_request_draws_a_new_picture_and_a_seed_repeats_one(client: genai.Client) -> None:
+    def draw(seed: int | None = None) -> bytes:
+        config = types.GenerateContentConfig(response_modalities=["IMAGE"], seed=seed)
+        return image_of(client.models.generate_content(model=IMAGE_MODEL, contents="a red fox", config=config))
+
+    assert draw() != draw()
+    assert draw(seed=7) == draw(seed=7) != draw(seed=8)
+
+
+def test_an_edit_without_an_aspect_ratio_follows_the_input_and_is_derived_from_it(client: genai.Client) -> None:
+    source = png(600, 400, (30, 60, 90))
+
+    response = client.models.generate_content(
+        model=IMAGE_MODEL,
+        contents=["add a moon", types.Part.from_bytes(data=source, mime_type="image/png")],
+        config=IMAGE_ONLY,
+    )
+
+    edited = Image.open(io.BytesIO(image_of(response))).convert("RGB")
+    assert edited.size == (1248, 832)  # 3:2, the supported ratio nearest 600x400
+    assert changed_fraction(Image.new("RGB", edited.size, (30, 60, 90)), edited) == 1.0  # every pixel moved...
+    assert max(abs(a - b) for a, b in zip(edited.getpixel((5, 5)), (30, 60, 90), strict=True)) <= 11  # ...a little
+    assert min(abs(a - b) for a, b in zip(edited.getpixel((624, 416)), (30, 60, 90), strict=True)) >= 64  # the middle
+
+
+def test_several_inputs_are_kept_in_order_and_the_last_one_sets_the_shape(
+    fake: FakeGemini, client: genai.Client
+) -> None:
+    first, last = png(600, 400, (200, 0, 0)), png(400, 600, (0, 0, 200))
+    parts = [types.Part.from_bytes(data=data, mime_type="image/png") for data in (first, last)]
+
+    response = client.models.generate_content(model=IMAGE_MODEL, contents=["merge", *parts], config=IMAGE_ONLY)
+
+    assert fake.received_images() == [("image/png", first), ("image/png", last)]
+    edited = Image.open(io.BytesIO(image_of(response))).convert("RGB")
+    assert edited.size == (832, 1248)  # 2:3 like the last input, but drawn from the first one
+    assert max(abs(a - b) for a, b in zip(edited.getpixel((5, 5)), (200, 0, 0), strict=True)) <= 11
+
+
+def test_an_explicit_aspect_ratio_wins_over_the_inputs_shape(client: genai.Client) -> None:
+    config = types.GenerateContentConfig(
+        response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="1:1")
+    )
+    contents = ["add a moon", types.Part.from_bytes(data=png(600, 400), mime_type="image/png")]
+
+    response = client.models.generate_content(model=IMAGE_MODEL, contents=contents, config=config)
+
+    assert image_size(image_of(response)) == (1024, 1024)
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,39 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 
 import httpx2
 import openai
 import pytest
+from PIL import Image
 
+from tests.fakes.imaging import changed_fraction
 from tests.fakes.openai import FakeOpenAI
 from tests.providers.kit import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
 
 USER_ASKS_FOR_A_PICTURE = [{"role": "user", "content": f"Draw a red fox in the snow, like {DOCUMENT_ID}"}]
+
+
+def mask_png(width: int, height: int, hole: tuple[int, int, int, int]) -> bytes:
+    """An RGBA mask, opaque except for a fully transparent `hole` (left, top, right, bottom)."""
+    mask = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), hole)
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def channel_gap(pixel: tuple[int, ...], colour: tuple[int, ...], smallest: bool = False) -> int:
+    """The largest (or smallest) per-channel difference between two RGB colours."""
+    gaps = [abs(a - b) for a, b in zip(pixel, colour, strict=True)]
+    return min(gaps) if smallest else max(gaps)
+
+
+def data_url(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def test_a_streamed_tool_call_parses_into_the_sdks_final_completion(openai_sdk: openai.OpenAI) -> None:
@@ -232,7 +255,7 @@ def test_dall_e_3_rejects_n_above_one_like_the_real_api(openai_sdk: openai.OpenA
 def test_an_sdk_edit_with_several_images_and_a_mask_arrives_as_image_brackets(
     openai_fake: FakeOpenAI, openai_sdk: openai.OpenAI
 ) -> None:
-    first, second, mask = png(colour=(1, 2, 3)), png(colour=(4, 5, 6)), png(colour=(0, 0, 0))
+    first, second, mask = png(colour=(1, 2, 3)), png(colour=(4, 5, 6)), mask_png(8, 8, hole=(2, 2, 6, 6))
     result = openai_sdk.images.edit(
         model="gpt-image-1",
         prompt="put them together",
@@ -244,6 +267,88 @@ def test_an_sdk_edit_with_several_images_and_a_mask_arrives_as_image_brackets(
     assert image_size(base64.b64decode(result.data[0].b64_json)) == (1024, 1024)  # "auto" follows the input's shape
 
 
+def test_a_masked_edit_with_n_3_gives_3_distinct_edits_of_the_first_image(
+    openai_fake: FakeOpenAI, openai_sdk: openai.OpenAI
+) -> None:
+    first, second = png(64, 64, (40, 120, 200)), png(64, 64, (250, 250, 250))
+    mask = mask_png(64, 64, hole=(16, 16, 48, 48))  # the middle is transparent: edit there
+    result = openai_sdk.images.edit(
+        model="gpt-image-1",
+        image=[("a.png", first, "image/png"), ("b.png", second, "image/png")],
+        mask=("m.png", mask, "image/png"),
+        prompt="a hat in the middle",
+        n=3,
+        size="1536x1024",
+    )
+    pictures = [base64.b64decode(d.b64_json) for d in result.data]
+    assert len({hashlib.sha256(p).hexdigest() for p in pictures}) == 3
+    assert {image_size(p) for p in pictures} == {(1536, 1024)}
+    record = openai_fake.requests_to("/images/edits")[-1]
+    assert FakeOpenAI.edit_inputs(record) == [first, second] and FakeOpenAI.edit_mask(record) == mask
+    for picture in pictures:  # the first image, nudged everywhere and repainted where the mask is clear
+        edited = Image.open(io.BytesIO(picture)).convert("RGB")
+        assert changed_fraction(Image.new("RGB", (1536, 1024), (40, 120, 200)), edited) == 1.0
+        assert 2 <= channel_gap(edited.getpixel((10, 10)), (40, 120, 200)) <= 11
+        assert channel_gap(edited.getpixel((768, 512)), (40, 120, 200), smallest=True) >= 64
+
+
+def test_an_edit_without_a_mask_changes_the_whole_picture_visibly(openai_sdk: openai.OpenAI) -> None:
+    source = png(32, 32, (90, 90, 90))
+    result = openai_sdk.images.edit(
+        model="gpt-image-1", image=("a.png", source, "image/png"), prompt="night", size="1024x1024"
+    )
+    edited = Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json))).convert("RGB")
+    assert all(channel_gap(edited.getpixel(xy), (90, 90, 90), smallest=True) >= 64 for xy in [(0, 0), (1023, 1023)])
+
+
+def test_a_mask_of_another_size_is_refused_with_param_mask(openai_fake: FakeOpenAI, openai_sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="mask size does not match image size") as caught:
+        openai_sdk.images.edit(
+            model="gpt-image-1",
+            image=("a.png", png(64, 64), "image/png"),
+            mask=("m.png", mask_png(32, 32, hole=(0, 0, 8, 8)), "image/png"),
+            prompt="a hat",
+        )
+    assert (caught.value.param, caught.value.code) == ("mask", "invalid_image_file")
+
+
+def test_a_mask_without_alpha_is_refused_with_param_mask(openai_sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="Invalid mask image format - mask image missing alpha") as caught:
+        openai_sdk.images.edit(
+            model="gpt-image-1",
+            image=("a.png", png(8, 8), "image/png"),
+            mask=("m.png", png(8, 8, (0, 0, 0)), "image/png"),
+            prompt="a hat",
+        )
+    assert caught.value.param == "mask"
+
+
+def test_an_input_that_is_not_an_image_is_refused_with_param_image(openai_sdk: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError, match="Invalid image file or mode for image 2") as caught:
+        openai_sdk.images.edit(
+            model="gpt-image-1",
+            image=[("a.png", png(), "image/png"), ("b.jpg", b"\xff\xd8\xff not a jpeg", "image/jpeg")],
+            prompt="a hat",
+        )
+    assert (caught.value.param, caught.value.code) == ("image", "invalid_image_file")
+
+
+def test_a_json_edit_with_data_urls_is_read_like_the_multipart_one(openai_fake: FakeOpenAI) -> None:
+    source, mask = png(16, 16, (5, 5, 5)), mask_png(16, 16, hole=(0, 0, 8, 8))
+    body = {
+        "model": "gpt-image-1",
+        "prompt": "a hat",
+        "images": [{"image_url": data_url(source)}],
+        "mask": {"image_url": data_url(mask)},
+        "n": 2,
+    }
+    response = httpx2.post(openai_fake.origin + "/v1/images/edits", json=body, headers={"authorization": "Bearer k"})
+    assert response.status_code == 200
+    assert len({item["b64_json"] for item in response.json()["data"]}) == 2
+    record = openai_fake.requests_to("/images/edits")[-1]
+    assert (FakeOpenAI.edit_inputs(record), FakeOpenAI.edit_mask(record)) == ([source], mask)
+
+
 def test_an_sdk_edit_with_one_image_uses_the_image_field(openai_fake: FakeOpenAI, openai_sdk: openai.OpenAI) -> None:
     source = png(colour=(9, 9, 9))
     openai_sdk.images.edit(
@@ -252,6 +357,23 @@ def test_an_sdk_edit_with_one_image_uses_the_image_field(openai_fake: FakeOpenAI
     parts = FakeOpenAI.form(openai_fake.requests_to("/images/edits")[-1])
     assert [(p.name, p.data) for p in parts if p.filename] == [("image", source)]
     assert {p.name: p.data for p in parts if not p.filename}["prompt"] == b"brighter"
+
+
+def test_n_generations_are_n_distinct_pictures_and_the_same_request_redraws_them(openai_sdk: openai.OpenAI) -> None:
+    def draw() -> list[str]:
+        result = openai_sdk.images.generate(model="gpt-image-1", prompt="a fox", n=4, size="1024x1024")
+        return [hashlib.sha256(base64.b64decode(d.b64_json)).hexdigest() for d in result.data]
+
+    first = draw()
+    assert len(set(first)) == 4 and draw() == first  # OpenAI takes no seed; the fake repeats itself
+
+
+def test_streamed_edits_with_n_2_complete_with_two_distinct_pictures(openai_sdk: openai.OpenAI) -> None:
+    stream = openai_sdk.images.edit(
+        model="gpt-image-1", prompt="fox", image=("a.png", png(), "image/png"), n=2, stream=True, partial_images=1
+    )
+    completed = [e.b64_json for e in stream if e.type == "image_edit.completed"]
+    assert len(completed) == 2 and completed[0] != completed[1]
 
 
 def test_streamed_generations_send_partial_images_then_the_completed_one(openai_sdk: openai.OpenAI) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import httpx2
 import openai
 import pytest
+from PIL import Image
 
+from tests.fakes.imaging import changed_fraction
 from tests.fakes.openrouter import FakeOpenRouter
 from tests.providers.kit import DOCUMENT_ID, IMAGE_TOOL, image_size, png, serve_from_command_line
 
@@ -105,6 +108,48 @@ def test_input_images_sent_as_data_url_parts_are_recorded(
     assert FakeOpenRouter.chat_images(openrouter_fake.requests[0]) == [("image/png", source)]
     # The inputs colour the output, so an edit differs from a generation with the same words.
     assert edit.choices[0].message.model_extra["images"] != plain.choices[0].message.model_extra["images"]
+
+
+def image_part(data: bytes) -> dict:
+    return {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(data).decode()}}
+
+
+def first_image(completion) -> bytes:
+    return data_url_bytes(completion.choices[0].message.model_extra["images"][0]["image_url"]["url"])
+
+
+def test_two_input_images_arrive_in_order_and_the_edit_is_drawn_from_the_first(
+    openrouter_fake: FakeOpenRouter, openrouter_sdk: openai.OpenAI
+) -> None:
+    first, second = png(600, 400, (200, 20, 20)), png(600, 400, (20, 20, 200))
+    content = [{"type": "text", "text": "put the second into the first"}, image_part(first), image_part(second)]
+
+    completion = openrouter_sdk.chat.completions.create(
+        model=IMAGE_MODEL, messages=[{"role": "user", "content": content}], extra_body={"modalities": ["image"]}
+    )
+
+    assert FakeOpenRouter.chat_images(openrouter_fake.requests[-1]) == [("image/png", first), ("image/png", second)]
+    edited = Image.open(io.BytesIO(first_image(completion))).convert("RGB")
+    assert edited.size == (1248, 832)  # no aspect_ratio: the (Gemini) model follows the input's shape
+    assert changed_fraction(Image.new("RGB", edited.size, (200, 20, 20)), edited) == 1.0
+    assert max(abs(a - b) for a, b in zip(edited.getpixel((3, 3)), (200, 20, 20), strict=True)) <= 11
+    assert min(abs(a - b) for a, b in zip(edited.getpixel((624, 416)), (200, 20, 20), strict=True)) >= 64
+
+
+def test_without_a_seed_each_request_draws_anew_and_a_seed_repeats(
+    openrouter_fake: FakeOpenRouter, openrouter_sdk: openai.OpenAI
+) -> None:
+    def draw(**extra: int) -> bytes:
+        completion = openrouter_sdk.chat.completions.create(
+            model=IMAGE_MODEL,
+            messages=[{"role": "user", "content": "a fox"}],
+            extra_body={"modalities": ["image"], **extra},
+        )
+        return first_image(completion)
+
+    assert draw() != draw()
+    assert draw(seed=3) == draw(seed=3) != draw(seed=4)
+    assert openrouter_fake.requests[-1]["json"]["seed"] == 4
 
 
 def test_a_scripted_refusal_has_no_images_and_finish_reason_content_filter(
