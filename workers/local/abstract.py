@@ -13,9 +13,11 @@ from workers.local.prompt import _Plan
 from workers.local.scenes import _vertical_gradient
 
 
-def _abstract_palette(plan: _Plan, rng: random.Random) -> list[RGB]:
-    """Two background tones and five accents around one hue (the prompt's colour, if any)."""
+def _abstract_palette(plan: _Plan, rng: random.Random, hue_shift: float = 0.0) -> list[RGB]:
+    """Two background tones and five accents around one hue (the prompt's colour, if any,
+    turned by `hue_shift`)."""
     base = colorsys.rgb_to_hsv(*(c / 255 for c in plan.loose_colours[0]))[0] if plan.loose_colours else rng.random()
+    base += hue_shift
     return [
         _from_hsv(base, 0.18, 0.97),
         _from_hsv(base + 0.08, 0.35, 0.85),
@@ -48,9 +50,11 @@ def _abstract_shape(draw: ImageDraw.ImageDraw, size: tuple[int, int], colour: RG
         draw.line([(x - r * 2, y + r), (x + r * 2, y - r)], fill=colour, width=max(2, round(r * 0.3)))
 
 
-def _paint_abstract(plan: _Plan, size: tuple[int, int], rng: random.Random) -> tuple[Image.Image, Image.Image]:
+def _paint_abstract(
+    plan: _Plan, size: tuple[int, int], rng: random.Random, hue_shift: float = 0.0
+) -> tuple[Image.Image, Image.Image]:
     """A gradient and a dozen flat shapes, all chosen by the prompt's own randomness."""
-    palette = _abstract_palette(plan, rng)
+    palette = _abstract_palette(plan, rng, hue_shift)
     backdrop = _vertical_gradient(size, palette[0], palette[1])
     big = _supersampled(size)
     draw = ImageDraw.Draw(big)

@@ -134,8 +134,11 @@ def _apply_colours(img: Image.Image, plan: _Plan) -> Image.Image:
     return _recolour_subject(img, plan, target) if target else img
 
 
-def _free_spot(busy: Image.Image, zone: str, tile: tuple[int, int], rng: random.Random) -> tuple[int, int]:
-    """The least busy place for a tile in the zone: nine columns, a few heights, ties by chance."""
+def _free_spot(
+    busy: Image.Image, zone: str, tile: tuple[int, int], rng: random.Random, anywhere: bool = False
+) -> tuple[int, int]:
+    """The least busy place for a tile in the zone: nine columns, a few heights (more, reaching
+    to the middle, when the edit is confined to an area), near-ties by chance."""
     w, h = busy.size
     tw, th = tile
     margin = round(w * 0.04)
@@ -145,13 +148,17 @@ def _free_spot(busy: Image.Image, zone: str, tile: tuple[int, int], rng: random.
     elif zone.endswith("right"):
         left = min(right, w // 2)
     ys = [h * 0.05, h * 0.1] if zone.startswith("sky") else [h * 0.82 - th, h * 0.9 - th]
+    if anywhere:
+        ys += [h * f for f in (0.2, 0.3, 0.4)] if zone.startswith("sky") else [h * f - th for f in (0.5, 0.6, 0.7)]
     spots = [(round(left + (right - left) * k / 8), max(0, round(y))) for k in range(9) for y in ys]
 
     def busyness(spot: tuple[int, int]) -> float:
         x, y = spot
-        return ImageStat.Stat(busy.crop((x, y, x + tw, y + th))).mean[0] + rng.random()  # random: fair ties
+        return ImageStat.Stat(busy.crop((x, y, x + tw, y + th))).mean[0]
 
-    return min(spots, key=busyness)
+    scores = [busyness(spot) for spot in spots]
+    # any spot nearly as free as the freest will do: the seed picks one, so seeds differ
+    return rng.choice([spot for spot, score in zip(spots, scores, strict=True) if score <= min(scores) + 6])
 
 
 def _zone(kind: str, locations: set[str]) -> str:
@@ -162,20 +169,25 @@ def _zone(kind: str, locations: set[str]) -> str:
     return f"{vertical}-{side}"
 
 
-def _add_subjects(img: Image.Image, plan: _Plan, rng: random.Random) -> Image.Image:
-    """Draws the named subjects where the image is emptiest within their zone."""
+def _add_subjects(img: Image.Image, plan: _Plan, rng: random.Random, area: Image.Image | None = None) -> Image.Image:
+    """Draws the named subjects where the image is emptiest within their zone (and, given an
+    `area` mask, inside it: the rest counts as busy)."""
     out = img.copy()
     found = _find_foreground(out)
     busy = found.mask if found else Image.new("L", out.size, 0)
     front = busy.copy()  # the subjects a rainbow or mountains must stay behind
+    if area is not None:
+        busy = ImageChops.lighter(busy, ImageChops.invert(area))
     for item in _expand(plan.subjects):
         if _KINDS[item.kind].zone == "backdrop":
             out = _add_behind(out, item, front)
             continue
         zone = _zone(item.kind, plan.locations)
         cap = out.height * (0.4 if zone.startswith("sky") else 0.6)
-        tile = _tile_size(item, out.size, out.width * 0.45, cap)
-        x, y = _free_spot(busy, zone, tile, rng)
+        tw, th = _tile_size(item, out.size, out.width * 0.45, cap)
+        grow = rng.uniform(0.9, 1.1)  # a seed's additions are a little larger or smaller
+        tile = (max(4, round(tw * grow)), max(4, round(th * grow)))
+        x, y = _free_spot(busy, zone, tile, rng, anywhere=area is not None)
         _stamp(out, item.kind, item.colour, (x, y, *tile))
         busy.paste(255, (x, y, x + tile[0], y + tile[1]))  # the next addition goes elsewhere
     return out

@@ -11,6 +11,7 @@ from workers.local.palette import RGB
 from workers.local.prompt import _Plan, _Subject
 from workers.local.scenes import _Scene
 from workers.local.subjects import _KINDS, _VARIED, _stamp
+from workers.local.variation import _Variant, _vary_subject
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,14 @@ def _tile_size(item: _Item, size: tuple[int, int], slot_width: float, max_height
     return max(4, round(tw)), max(4, round(th))
 
 
-def _paint_subjects(layer: Image.Image, plan: _Plan, scene: _Scene, rng: random.Random) -> None:
-    """Backdrop subjects first, then the sky, then the row standing on the ground."""
+def _paint_subjects(
+    layer: Image.Image, plan: _Plan, scene: _Scene, rng: random.Random, variant: _Variant | None = None
+) -> None:
+    """Backdrop subjects first, then the sky, then the row standing on the ground; a variant
+    shades and sizes every subject a little."""
     items = _expand(plan.subjects)
+    if variant is not None:
+        items = [_Item(i.kind, *_vary_subject(i.colour, i.scale, variant)) for i in items]
     horizon = round(layer.height * scene.horizon)
     backdrop = sorted((i for i in items if _KINDS[i.kind].zone == "backdrop"), key=lambda i: i.kind != "rainbow")
     for item in backdrop:  # a rainbow goes behind the mountains, so its feet hide among them

@@ -83,15 +83,18 @@ def _paint_light(img: Image.Image, plan: _Plan, scene: _Scene, horizon: int, rng
     w, h = img.size
     kinds = {s.kind for s in plan.subjects}
     unit = min(w, h)
+    side = rng.random() < 0.5  # the seed puts the light on its usual side or the other one
     if scene.lighting == "night":
         _scatter_stars(img, horizon, rng)
         if not kinds & {"moon", "crescent"} and scene.place != "space":
-            _stamp(img, "crescent", _KINDS["crescent"].colour, (round(w * 0.08), round(h * 0.07), unit // 6, unit // 6))
+            x, y = round(w * 0.08) if side else round(w * 0.92) - unit // 6, round(h * rng.uniform(0.05, 0.1))
+            _stamp(img, "crescent", _KINDS["crescent"].colour, (x, y, unit // 6, unit // 6))
     elif scene.lighting == "sunny" and "sun" not in kinds:
-        _stamp(img, "sun", _KINDS["sun"].colour, (round(w * 0.92) - unit // 5, round(h * 0.05), unit // 5, unit // 5))
+        x = round(w * 0.92) - unit // 5 if side else round(w * 0.08)
+        _stamp(img, "sun", _KINDS["sun"].colour, (x, round(h * rng.uniform(0.03, 0.08)), unit // 5, unit // 5))
     elif scene.lighting == "sunset" and "sun" not in kinds:
-        r = unit // 6
-        ImageDraw.Draw(img).ellipse((w * 0.62 - r, horizon - r, w * 0.62 + r, horizon + r), fill=(255, 190, 90))
+        r, x = unit // 6, w * (0.62 if side else 0.38)
+        ImageDraw.Draw(img).ellipse((x - r, horizon - r, x + r, horizon + r), fill=(255, 190, 90))
 
 
 def _scatter_stars(img: Image.Image, horizon: int, rng: random.Random) -> None:

@@ -11,20 +11,34 @@ import time
 from collections.abc import Callable
 from typing import ClassVar
 
-from PIL import Image
+from PIL import Image, ImageOps
 
 from workers.local import Output, decode, edit, encode, preview_of, prompt_seed, render, resolve_size
 from workers.providers.base import ImagePreview, ImageRequest, ImageResult, InputImage, ProviderError
 
 
-def _decode(source: InputImage) -> Image.Image:
-    """The input image, upright and loaded; undecodable data is a permanent bad request."""
+def _bad_request(message: str) -> ProviderError:
+    return ProviderError(message, permanent=True, kind="bad_request")
+
+
+def _decode(source: InputImage, what: str = "the input image") -> Image.Image:
+    """The image, upright and loaded; undecodable data is a permanent bad request."""
     try:
         return decode(source.data)
     except Exception as exc:  # Pillow signals bad data with many types (OSError, SyntaxError, ValueError, ...)
-        raise ProviderError(
-            f"the input image could not be decoded ({type(exc).__name__})", permanent=True, kind="bad_request"
-        ) from exc
+        raise _bad_request(f"{what} could not be decoded ({type(exc).__name__})") from exc
+
+
+def _editable_area(source: InputImage, size: tuple[int, int]) -> Image.Image:
+    """The engine's "L" mask (255 = may change) from a mask PNG in OpenAI's convention: alpha 0
+    may change, 255 must be kept. A mask without any transparency is read as black and white
+    (white may change), as `designs.services.masks` reads one."""
+    mask = _decode(source, "the mask")
+    if mask.size != size:
+        raise _bad_request(f"the mask is {mask.width}x{mask.height} but the image it applies to is {size[0]}x{size[1]}")
+    if mask.mode == "RGBA" and mask.getchannel("A").getextrema()[0] < 255:
+        return ImageOps.invert(mask.getchannel("A"))
+    return mask.convert("L")
 
 
 class LocalImages:
@@ -49,9 +63,21 @@ class LocalImages:
         on_preview: Callable[[ImagePreview], None] = lambda preview: None,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[ImageResult]:
-        """n images, seeds base+0..n-1; stops early (returning what it has) when cancelled."""
+        """n images, seeds base+0..n-1; stops early (returning what it has) when cancelled.
+
+        The first input image is the one edited (through `mask`, if given); the second, if any,
+        is a reference whose palette colours the results a little. Later ones are not used.
+        """
         output = Output.from_config(request.config)
         source = _decode(request.input_images[0]) if request.input_images else None
+        reference = _decode(request.input_images[1], "the reference image") if len(request.input_images) > 1 else None
+        mask = None
+        if request.mask is not None:
+            if source is None:
+                raise _bad_request("a mask needs an input image to edit")
+            mask = _editable_area(request.mask, source.size)
+            if mask.getbbox() is None:
+                raise _bad_request("the mask leaves nothing the edit may change (it is fully opaque, or all black)")
         size = resolve_size(
             request.config,
             size_hint=request.size_hint,
@@ -66,7 +92,7 @@ class LocalImages:
                 break
             seed = base_seed + index
             if source is not None:
-                image = edit(source, request.prompt, seed=seed)
+                image = edit(source, request.prompt, seed=seed, mask=mask, reference=reference)
             else:
                 image = render(request.prompt, width=size[0], height=size[1], seed=seed, transparent=output.transparent)
             if self.latency > 0:
