@@ -34,6 +34,11 @@ class ImageModel:
     image_output_cost_per_1m_tokens: float | None = None
     cost_per_image: float | None = None
     supports_image_output: bool = True
+    # How an edit confined to a region reaches the model: "native" (a mask parameter, or the local
+    # engine editing inside it), "composite" (the region's crop is sent and the answer pasted back),
+    # or "none". Whatever the method, Easel composites the result so nothing outside changes.
+    mask: str = "none"
+    max_reference_images: int = 0  # input images one request may carry (0: none)
 
     @property
     def key(self) -> str:
@@ -59,7 +64,7 @@ def _gemini_options(
     options: dict[str, Any] = {
         "aspect_ratio": GEMINI_ASPECTS + extra_aspects,
         "resolution": sizes,
-        "n": (1, 4),
+        "n": (1, 8),  # one call per image, in parallel: the models return one image per call
         "seed": (0, 2**31 - 1),
     }
     if openrouter:  # OpenRouter's provider routing object; the Gemini API has nothing like it
@@ -70,6 +75,8 @@ def _gemini_options(
 def _gpt_image_options(*, input_fidelity: bool = False) -> dict:
     options: dict[str, Any] = {
         "size": GPT_IMAGE_SIZES,
+        # Mapped to the nearest size the model takes (square, landscape or portrait), recorded on the image.
+        "aspect_ratio": COMMON_ASPECTS,
         "quality": ("auto", "low", "medium", "high"),
         "background": ("auto", "opaque", "transparent"),
         "output_format": ("png", "jpeg", "webp"),
@@ -99,11 +106,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
             "background": ("auto", "opaque", "transparent"),
             "output_format": ("png", "jpeg", "webp"),
             "output_compression": (0, 100),
-            "n": (1, 4),
+            "n": (1, 8),
             "seed": (0, 2**31 - 1),
         },
-        max_n=4,
+        max_n=8,
         cost_per_image=0.0,
+        mask="native",
+        max_reference_images=2,  # the image to edit, and one whose palette colours the result
     ),
     ImageModel(
         provider="openrouter",
@@ -111,11 +120,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         description="Gemini 3.1 Flash Image via OpenRouter: fast generation and editing.",
         supports_vision=True,
         options=_gemini_options(("1:4", "4:1", "1:8", "8:1"), ("0.5K", "1K", "2K", "4K"), openrouter=True),
-        max_n=4,
+        max_n=8,
         context_limit=65536,
         input_cost_per_1m_tokens=0.5,
         output_cost_per_1m_tokens=3.0,
         image_output_cost_per_1m_tokens=60.0,
+        mask="composite",
+        max_reference_images=14,
     ),
     ImageModel(
         provider="openrouter",
@@ -123,11 +134,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         description="Gemini 2.5 Flash Image via OpenRouter.",
         supports_vision=True,
         options=_gemini_options(sizes=("1K",), openrouter=True),
-        max_n=4,
+        max_n=8,
         context_limit=32768,
         input_cost_per_1m_tokens=0.3,
         output_cost_per_1m_tokens=2.5,
         image_output_cost_per_1m_tokens=30.0,
+        mask="composite",
+        max_reference_images=3,
     ),
     ImageModel(
         provider="openrouter",
@@ -135,11 +148,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         description="Gemini 3 Pro Image via OpenRouter: highest quality, slower.",
         supports_vision=True,
         options=_gemini_options(openrouter=True),
-        max_n=4,
+        max_n=8,
         context_limit=65536,
         input_cost_per_1m_tokens=2.0,
         output_cost_per_1m_tokens=12.0,
         image_output_cost_per_1m_tokens=120.0,
+        mask="composite",
+        max_reference_images=14,
     ),
     ImageModel(
         provider="openai",
@@ -151,6 +166,8 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         partial_previews=True,
         input_cost_per_1m_tokens=5.0,
         image_output_cost_per_1m_tokens=40.0,
+        mask="native",
+        max_reference_images=16,
     ),
     ImageModel(
         provider="openai",
@@ -162,6 +179,8 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         partial_previews=True,
         input_cost_per_1m_tokens=2.0,
         image_output_cost_per_1m_tokens=8.0,
+        mask="native",
+        max_reference_images=16,
     ),
     ImageModel(
         provider="openai",
@@ -173,6 +192,8 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         partial_previews=True,
         input_cost_per_1m_tokens=5.0,
         image_output_cost_per_1m_tokens=32.0,
+        mask="native",
+        max_reference_images=16,
     ),
     ImageModel(
         provider="openai",
@@ -194,11 +215,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         description="Gemini 3.1 Flash Image on the Gemini API.",
         supports_vision=True,
         options=_gemini_options(("1:4", "4:1", "1:8", "8:1"), ("0.5K", "1K", "2K", "4K")),
-        max_n=4,
+        max_n=8,
         context_limit=65536,
         input_cost_per_1m_tokens=0.5,
         output_cost_per_1m_tokens=3.0,
         image_output_cost_per_1m_tokens=60.0,
+        mask="composite",
+        max_reference_images=14,
     ),
     ImageModel(
         provider="google",
@@ -206,11 +229,13 @@ IMAGE_MODELS: tuple[ImageModel, ...] = (
         description="Gemini 2.5 Flash Image on the Gemini API.",
         supports_vision=True,
         options=_gemini_options(sizes=("1K",)),
-        max_n=4,
+        max_n=8,
         context_limit=32768,
         input_cost_per_1m_tokens=0.3,
         output_cost_per_1m_tokens=2.5,
         image_output_cost_per_1m_tokens=30.0,
+        mask="composite",
+        max_reference_images=3,
     ),
 )
 

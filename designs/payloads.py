@@ -78,6 +78,8 @@ def image_facts(document: Document) -> dict[str, Any]:
         "thread_id": _optional_id(document.thread_id),
         "run_id": _optional_id(document.run_id),
         "message_id": _optional_id(document.message_id),
+        "edit_area": (document.metadata or {}).get("edit_area"),
+        "sizing": (document.metadata or {}).get("sizing"),
     }
 
 
@@ -87,6 +89,16 @@ def _pick(facts: dict[str, Any], *names: str) -> dict[str, Any]:
 
 def attachment_payload(document: Document) -> dict[str, Any]:
     return document_summary(document)
+
+
+def input_payloads(message: Message) -> list[dict[str, Any]]:
+    """A user message's images and its mask, in order, each with its `role` (source, reference, mask)."""
+    links = sorted(message.inputs.all(), key=lambda link: link.position)
+    return [
+        {**attachment_payload(link.document), "role": link.role}
+        for link in links
+        if link.document.project_id == message.project_id
+    ]
 
 
 def media_payload(document: Document, base: str) -> dict[str, Any]:
@@ -114,6 +126,8 @@ def media_payload(document: Document, base: str) -> dict[str, Any]:
             "input_image_document_id",
             "input_image_document_ids",
             "sha256",
+            "edit_area",
+            "sizing",
         ),
         "expires_at": urls["expires_at"],
     }
@@ -125,7 +139,7 @@ def message_payload(message: Message, base_url: str) -> dict[str, Any]:
     generated = [media_payload(d, base_url) for d in message.documents.all()] if message.role == "assistant" else []
     if generated:
         metadata["generated_media"] = generated
-    attachments = [attachment_payload(d) for d in message.input_documents()] if message.role == "user" else []
+    attachments = input_payloads(message) if message.role == "user" else []
     payload: dict[str, Any] = {
         "message_id": str(message.id),
         "role": message.role,
@@ -165,6 +179,9 @@ def thread_payload(thread: Thread, *, messages: list[Message] | None, base_url: 
     return payload
 
 
+SOURCES = {Document.Operation.UPLOAD: "upload", Document.Operation.MASK: "mask"}
+
+
 def document_payload(document: Document, base_url: str) -> dict[str, Any]:
     """A document as the SDK's `Document` model reads it; Easel's facts live in `metadata_`."""
     urls = media_urls(document, base_url)
@@ -185,7 +202,7 @@ def document_payload(document: Document, base_url: str) -> dict[str, Any]:
         "processing_started_at": None,
         "processing_completed_at": iso(document.created_at),
         "metadata_": {
-            "source": "generate_image" if document.operation != Document.Operation.UPLOAD else "upload",
+            "source": SOURCES.get(document.operation, "generate_image"),
             **_pick(facts, "operation", "mime_type", "width", "height", "sha256", "prompt", "revised_prompt"),
             # The SDK's Document names the model `image_model_*`; the media object does not.
             "image_model_provider": facts["model_provider"],
@@ -195,6 +212,8 @@ def document_payload(document: Document, base_url: str) -> dict[str, Any]:
             **_pick(facts, "message_id", "run_id"),
             "original_filename": stored.get("original_filename"),
             "upload": upload or None,
+            **_pick(facts, "edit_area", "sizing"),
+            **({"regions": stored.get("regions") or []} if document.operation == Document.Operation.MASK else {}),
             "url": urls["url"],
             "url_expires_at": urls["expires_at"],
             "thumbnail_url": urls["thumbnail_url"],

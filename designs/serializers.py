@@ -3,6 +3,7 @@ JSON text, so the fields here accept both the JSON and the form spelling of each
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +36,39 @@ class JSONValueField(serializers.Field):
         return value
 
 
+class DocumentIdsField(serializers.Field):
+    """A list of document ids: a JSON array, or (form encodings) its JSON text or ids separated by commas."""
+
+    MAX_ITEMS = 32
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        if isinstance(data, str):
+            text = data.strip()
+            if text.startswith("["):
+                try:
+                    data = load_json(text)
+                except JSONRefused as exc:
+                    raise serializers.ValidationError(f"is not valid JSON: {exc}") from exc
+            else:
+                data = [part for part in (p.strip() for p in text.split(",")) if part]
+        if not isinstance(data, list):
+            raise serializers.ValidationError("must be a list of document ids")
+        if len(data) > self.MAX_ITEMS:
+            raise serializers.ValidationError(f"may name at most {self.MAX_ITEMS} documents")
+        ids = []
+        for index, item in enumerate(data):
+            try:
+                ids.append(str(uuid.UUID(item)) if isinstance(item, str) else None)
+            except ValueError:
+                ids.append(None)
+            if ids[-1] is None:
+                raise serializers.ValidationError(f"item {index} is not a document id (a UUID)")
+        return ids
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class StrictBooleanField(serializers.BooleanField):
     """true/false as JSON booleans or case-insensitive strings; nothing else."""
 
@@ -62,6 +96,11 @@ class MessageInputSerializer(serializers.Serializer):
     )
     # Easel's addition for direct mode: edit a stored document without uploading it again.
     input_image_document_id = serializers.UUIDField(required=False, allow_null=True)
+    # Any images of the project, in order: the one to edit first, then references.
+    input_image_document_ids = DocumentIdsField(required=False, allow_null=True)
+    # Where the edit of the first image may change it: a mask (this, or a `mask` upload) and/or regions.
+    mask_document_id = serializers.UUIDField(required=False, allow_null=True)
+    regions = JSONValueField(kind=list, required=False, allow_null=True)
     send_to_llm = StrictBooleanField(required=False, default=True)
     json_output = StrictBooleanField(required=False, default=False)
     memory = serializers.CharField(required=False, allow_blank=True, allow_null=True)

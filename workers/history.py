@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.db.models import Q
+
 from designs.models import Document, Message, Run
 from workers.providers.base import ChatMessage, ToolCall
 from workers.providers.local_agent import IMAGE_NOTE_MARKER
@@ -11,8 +13,9 @@ from workers.providers.local_agent import IMAGE_NOTE_MARKER
 MAX_HISTORY_MESSAGES = 60
 IMAGE_TOOL_GUIDE = (
     "You can create and edit images with the generate_image tool. Call it only when the user asks "
-    "for an image or for a change to one. To edit an image, pass its document_id as "
-    "input_image_document_id; when the user says 'it' they mean the latest image."
+    "for an image or for a change to one. To edit an image, pass its document_id first in "
+    "input_image_document_ids (more ids after it are references); when the user says 'it' they mean "
+    "the latest image. To change only part of it, pass regions in its pixels."
 )
 
 
@@ -53,11 +56,21 @@ def _paired(messages) -> list[ChatMessage]:
 
 
 def _image_note(run: Run) -> str:
-    documents = Document.objects.filter(thread_id=run.thread_id, project_id=run.project_id).order_by("created_at")
+    """The images the LLM may name: the thread's and those its messages brought from elsewhere in
+    the project, with their sizes (regions are given in the image's pixels)."""
+    in_thread = Q(thread_id=run.thread_id) | Q(message_inputs__message__thread_id=run.thread_id)
+    documents = (
+        Document.objects.filter(in_thread, project_id=run.project_id)
+        .exclude(operation=Document.Operation.MASK)
+        .distinct()
+        .order_by("created_at")
+    )
     lines = [IMAGE_TOOL_GUIDE]
     if documents:
-        lines.append(f"{IMAGE_NOTE_MARKER}, oldest first (document_id: how it was made):")
-        lines += [f"- {d.id}: {d.operation} \u2014 {(d.prompt or d.filename)[:200]}" for d in documents]
+        lines.append(f"{IMAGE_NOTE_MARKER}, oldest first (document_id: how it was made, width x height):")
+        lines += [
+            f"- {d.id}: {d.operation}, {d.width}x{d.height} \u2014 {(d.prompt or d.filename)[:200]}" for d in documents
+        ]
     return "\n".join(lines)
 
 

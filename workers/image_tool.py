@@ -1,7 +1,7 @@
 """The built-in `generate_image` tool: validate the call, run the image model, store documents.
 
-Whatever ids the LLM invents, an input image must be a document of the run's own thread (and
-so of its project); anything else becomes a tool error the LLM reads, never a crash or a leak.
+Whatever ids the LLM invents, an input image must be a document of the run's own project (any
+of its threads); anything else becomes a tool error the LLM reads, never a crash or a leak.
 """
 
 from __future__ import annotations
@@ -10,25 +10,22 @@ import base64
 import io
 import json
 import logging
-import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
 from designs.db import release_connection
 from designs.events import EventType
+from designs.exceptions import Invalid, NotFound
 from designs.models import Document
 from designs.services.documents import document_create
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.model_choice import takes_input_images
 from workers.adapters import image_for
-from workers.providers.base import (
-    ImagePreview,
-    ImageRequest,
-    InputImage,
-    ProviderError,
-    ToolCall,
-)
+from workers.image_inputs import Area, call_area, named_documents, turn_inputs
+from workers.image_plan import Plan
+from workers.providers.base import ImagePreview, ProviderError, ToolCall
 from workers.run_context import RunContext
 
 logger = logging.getLogger(__name__)
@@ -39,16 +36,43 @@ TOOL_SCHEMA: dict[str, Any] = {
     "function": {
         "name": TOOL_NAME,
         "description": (
-            "Generate a new image, or edit an existing image of this thread when "
-            "input_image_document_id is given. Call only when the user asks for an image."
+            "Generate a new image, or edit images of this project when input_image_document_ids is given "
+            "(the first is the image to edit, the others are references such as a character or a style). "
+            "To change only part of the image, give regions in the first input image's pixels (its size is "
+            "in the image list). Call only when the user asks for an image."
         ),
         "parameters": {
             "type": "object",
             "properties": {
                 "prompt": {"type": "string", "description": "Full description of the desired image or of the edit"},
+                "input_image_document_ids": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "document_ids of images to edit or follow, the image to edit first",
+                },
                 "input_image_document_id": {
                     "type": "string",
-                    "description": "document_id of a previously generated or uploaded image in THIS thread to edit",
+                    "description": "document_id of one image to edit (same as a one-item input_image_document_ids)",
+                },
+                "regions": {
+                    "type": "array",
+                    "description": (
+                        "Optional: confine the edit to these areas of the first input image; everything else stays "
+                        "exactly as it is. Pixel coordinates, origin at the top left. A rectangle is "
+                        "{x, y, width, height}: the top-left quarter of a 1024x1024 image is "
+                        "{x: 0, y: 0, width: 512, height: 512}; its right half is {x: 512, y: 0, width: 512, "
+                        "height: 1024}. A polygon is {points: [[x, y], ...]}."
+                    ),
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "x": {"type": "number"},
+                            "y": {"type": "number"},
+                            "width": {"type": "number"},
+                            "height": {"type": "number"},
+                            "points": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+                        },
+                    },
                 },
                 "size": {"type": "string", "description": "Optional size as WIDTHxHEIGHT, e.g. 1024x1024"},
                 "aspect_ratio": {"type": "string", "description": "Optional aspect ratio: 1:1, 16:9, 9:16, 4:3, 3:4"},
@@ -75,18 +99,26 @@ class ImageTool:
         self.ctx = ctx
         self.run = ctx.run
         self.provider = image_for(self.run)
+        self._turn: tuple[list[Document], Document | None] | None = None
+
+    def turn(self) -> tuple[list[Document], Document | None]:
+        """The images the user's message carries and its mask, read once."""
+        if self._turn is None:
+            self._turn = turn_inputs(self.run)
+        return self._turn
 
     def call(self, call: ToolCall) -> dict[str, Any]:
         """Run one LLM tool call; the result (success or error) is what the LLM reads back."""
         try:
             arguments = self._arguments(call)
-            parent = self._input_document(arguments.get("input_image_document_id"))
+            inputs = self._documents(arguments)
             documents = self.generate(
                 prompt=arguments["prompt"],
-                parent=parent,
+                inputs=inputs,
                 tool_call_id=call.id,
                 size_hint=arguments.get("size"),
                 aspect_ratio_hint=arguments.get("aspect_ratio"),
+                regions=arguments.get("regions"),
             )
         except ToolError as exc:
             self.ctx.emit(EventType.MEDIA_FAILED, tool_call_id=call.id, error=str(exc))
@@ -100,40 +132,39 @@ class ImageTool:
             "width": first.width,
             "height": first.height,
             "prompt": first.prompt,
-            "input_image_document_id": str(parent.id) if parent else None,
+            "input_image_document_id": str(inputs[0].id) if inputs else None,
+            "input_image_document_ids": [str(d.id) for d in inputs],
+            "edit_area": (first.metadata or {}).get("edit_area"),
         }
 
     def generate(
         self,
         *,
         prompt: str,
-        parent: Document | None,
+        inputs: Sequence[Document] = (),
         tool_call_id: str,
         size_hint: str | None = None,
         aspect_ratio_hint: str | None = None,
+        regions: Any = None,
     ) -> list[Document]:
-        """Call the image model once and store each image it returns as a document."""
-        if parent is not None and not takes_input_images(self.ctx.models.image):
-            raise ToolError(
-                f"image_model_vision_required: {self.run.image_provider}/{self.run.image_model} cannot edit images"
-            )
+        """Call the image model once and store each image it returns as a document.
+
+        `inputs` are the images to work from, the one to edit first; `regions` (and the turn's
+        mask, for its first image) confine the edit, and the stored result keeps every pixel
+        outside them.
+        """
+        self._check(inputs)
         existing = list(Document.objects.filter(run=self.run, tool_call_id=tool_call_id).order_by("output_index"))
         if existing:  # a retried run: the images of this call are already stored
             for document in existing:
                 self.ctx.add_document(document, tool_call_id)
             return existing
-        request = ImageRequest(
-            model=self.run.image_model,
-            prompt=prompt,
-            input_images=self._inputs(parent),
-            config=self.run.image_config,
-            size_hint=size_hint,
-            aspect_ratio_hint=aspect_ratio_hint,
-        )
+        area = self._area(inputs, regions, tool_call_id)
+        plan = Plan.make(self, prompt, inputs, area, size_hint, aspect_ratio_hint)
         release_connection()  # an image takes 10 to 60 s
         try:
             results = self.provider.generate(
-                request, on_preview=lambda p: self._preview(p, tool_call_id), cancelled=self.ctx.cancelled
+                plan.request, on_preview=lambda p: self._preview(p, tool_call_id), cancelled=self.ctx.cancelled
             )
         except ProviderError as exc:
             if exc.kind in TOOL_ERROR_KINDS:
@@ -142,30 +173,74 @@ class ImageTool:
         self.ctx.raise_if_cancelled()
         if not results:
             raise ProviderError("the image model returned no image", permanent=True, kind="malformed_response")
-        return [self._store(result, index, prompt, parent, tool_call_id) for index, result in enumerate(results)]
+        documents = [self._store(result, index, plan, tool_call_id) for index, result in enumerate(results)]
+        wanted = int(self.run.image_config.get("n") or 1)
+        if len(documents) < wanted:  # said, not hidden: the run is charged for what was made
+            self.ctx.emit(
+                EventType.MEDIA_FAILED,
+                tool_call_id=tool_call_id,
+                error=f"the image model made {len(documents)} of the {wanted} images asked for",
+            )
+        return documents
 
-    def _store(self, result: Any, index: int, prompt: str, parent: Document | None, tool_call_id: str) -> Document:
+    def _check(self, inputs: Sequence[Document]) -> None:
+        entry = self.ctx.models.image
+        label = f"{self.run.image_provider}/{self.run.image_model}"
+        if inputs and not takes_input_images(entry):
+            raise ToolError(f"image_model_vision_required: {label} cannot edit images")
+        if entry is not None and len(inputs) > entry.max_reference_images:
+            raise ToolError(
+                f"{label} takes at most {entry.max_reference_images} input images; {len(inputs)} were given"
+            )
+
+    def _area(self, inputs: Sequence[Document], regions: Any, tool_call_id: str) -> Area | None:
+        turn_images, turn_mask = self.turn()
+        if not inputs:
+            if regions is not None:
+                raise ToolError("regions need an image to edit: give input_image_document_ids")
+            return None
         try:
-            facts = inspect_image(result.data)
+            area = call_area(
+                self.run,
+                inputs[0],
+                turn_mask=turn_mask,
+                turn_target=turn_images[0] if turn_images else None,
+                regions=regions,
+                tool_call_id=tool_call_id,
+            )
+        except Invalid as exc:
+            raise ToolError(exc.detail) from exc
+        entry = self.ctx.models.image
+        if area is not None and (entry is None or entry.mask == "none"):
+            raise ToolError(f"{self.run.image_provider}/{self.run.image_model} cannot edit part of an image")
+        return area
+
+    def _store(self, result: Any, index: int, plan: Plan, tool_call_id: str) -> Document:
+        data, metadata = plan.finish(result.data)
+        try:
+            facts = inspect_image(data)
         except NotAnImage as exc:
             raise ProviderError(
                 f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
             ) from exc
+        inputs = plan.inputs
         document = document_create(
             project=self.run.project,
-            data=result.data,
+            data=data,
             facts=facts,
             thread=self.run.thread,
-            operation=Document.Operation.EDIT if parent else Document.Operation.GENERATE,
-            prompt=prompt,
+            operation=Document.Operation.EDIT if inputs else Document.Operation.GENERATE,
+            prompt=plan.prompt,
             run=self.run,
-            parent=parent,
+            parent=inputs[0] if inputs else None,
+            parents=inputs[1:],
             revised_prompt=result.revised_prompt,
             model_provider=self.run.image_provider,
             model_name=self.run.image_model,
             seed=result.seed,
             tool_call_id=tool_call_id,
             output_index=index,
+            metadata=metadata,
         )
         self.ctx.add_document(document, tool_call_id)
         return document
@@ -183,26 +258,18 @@ class ImageTool:
         for key in ("input_image_document_id", "size", "aspect_ratio"):
             if arguments.get(key) is not None and not isinstance(arguments[key], str):
                 raise ToolError(f"{key} must be a string")
+        ids = arguments.get("input_image_document_ids")
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise ToolError("input_image_document_ids must be a list of document_id strings")
         return arguments
 
-    def _input_document(self, document_id: str | None) -> Document | None:
-        if not document_id:
-            return None
+    def _documents(self, arguments: dict[str, Any]) -> list[Document]:
+        ids = [arguments["input_image_document_id"]] if arguments.get("input_image_document_id") else []
+        ids += arguments.get("input_image_document_ids") or []
         try:
-            key = uuid.UUID(document_id.strip())
-        except ValueError as exc:
-            raise ToolError(f"'{document_id}' is not a document_id") from exc
-        # One query scoped to this run's project and thread: a foreign id looks just like an unknown one.
-        document = Document.objects.filter(id=key, project_id=self.run.project_id, thread_id=self.run.thread_id).first()
-        if document is None:
-            raise ToolError(f"No image with document_id {document_id} in this thread")
-        return document
-
-    def _inputs(self, parent: Document | None) -> tuple[InputImage, ...]:
-        if parent is None:
-            return ()
-        with parent.file.open("rb") as handle:
-            return (InputImage(data=handle.read(), mime_type=parent.mime_type),)
+            return named_documents(self.run, ids)
+        except (Invalid, NotFound) as exc:
+            raise ToolError(exc.detail) from exc
 
     def _preview(self, preview: ImagePreview, tool_call_id: str) -> None:
         self.ctx.emit(

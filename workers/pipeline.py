@@ -17,7 +17,7 @@ from designs import events
 from designs.db import release_connection
 from designs.events import EventType
 from designs.models import Document, Message, Run
-from designs.services.messages import edit_source, message_create
+from designs.services.messages import message_create
 from workers import history
 from workers.adapters import llm_for
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
@@ -258,6 +258,6 @@ def _save_message(ctx: RunContext, *, role: str, content: str, metadata: dict) -
 
 def _direct_image(ctx: RunContext) -> None:
     """operation=generate_image: the user's text goes straight to the image model, no LLM."""
-    run = ctx.run
-    parent = edit_source(run.user_message)
-    ImageTool(ctx).generate(prompt=run.user_message.content or "", parent=parent, tool_call_id="direct")
+    tool = ImageTool(ctx)
+    inputs, _mask = tool.turn()  # the turn's mask confines the edit of its first image
+    tool.generate(prompt=ctx.run.user_message.content or "", inputs=inputs, tool_call_id="direct")

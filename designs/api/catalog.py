@@ -38,6 +38,8 @@ def image_model_payload(model: catalog.ImageModel, configured: bool) -> dict[str
         "supports_image_output": model.supports_image_output,
         "supports_partial_images": model.partial_previews,
         "max_images_per_request": model.max_n,
+        "mask": model.mask,
+        "max_reference_images": model.max_reference_images,
         "image_config_options": {k: list(v) if isinstance(v, tuple) else v for k, v in model.options.items()},
         "input_cost_per_1m_tokens": model.input_cost_per_1m_tokens,
         "image_input_cost_per_1m_tokens": None,

@@ -109,6 +109,21 @@ class JSONValueFieldSchema(OpenApiSerializerFieldExtension):
         }
 
 
+class DocumentIdsFieldSchema(OpenApiSerializerFieldExtension):
+    """`designs.serializers.DocumentIdsField`: ids as a list, or (form encodings) its JSON text or a comma list."""
+
+    target_class = "designs.serializers.DocumentIdsField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> Schema:
+        return {
+            "type": ["array", "string"],
+            "items": {"type": "string", "format": "uuid"},
+            "maxItems": 32,
+            "description": "Images of the project, in order (the one to edit first); in form encodings, "
+            "a JSON array or ids separated by commas.",
+        }
+
+
 # --- stand-ins for the plain async views (described here, never routed) ------------------------
 
 TOOL_OUTPUT = {
@@ -138,7 +153,8 @@ MULTIPART_FILES = {
     name: {"type": "string", "format": "binary", "description": description}
     for name, description in (
         ("input_image", "The image to edit (operation=generate_image)."),
-        ("input_references", "More reference images (repeatable)."),
+        ("input_references", "Reference images after the one to edit (repeatable; operation=generate_image)."),
+        ("mask", "Where the edit may change the first image: a PNG of its size, transparent (or white) there."),
         ("files", "Message attachments (repeatable); images are shown to the model."),
     )
 }

@@ -35,6 +35,8 @@ IMAGE_MODEL = obj(
         "supports_image_output": BOOL,
         "supports_partial_images": BOOL,
         "max_images_per_request": COUNT,
+        "mask": {"type": "string", "enum": ["native", "composite", "none"]},
+        "max_reference_images": COUNT,
         "image_config_options": OBJECT,
         "input_cost_per_1m_tokens": nullable(NUMBER),
         "image_input_cost_per_1m_tokens": nullable(NUMBER),

@@ -47,7 +47,7 @@ EXAMPLE_UUID = "11111111-1111-4111-8111-111111111111"
 
 MESSAGE_STATUS = {"type": "string", "enum": ["COMPLETED", "IN_PROGRESS", "FAILED", "CANCELLED", "REQUIRES_ACTION"]}
 DOCUMENT_STATUS = {"type": "string", "enum": ["pending", "processing", "indexed", "error"]}
-OPERATION = {"type": "string", "enum": ["generate", "edit", "upload", "variation"]}
+OPERATION = {"type": "string", "enum": ["generate", "edit", "upload", "variation", "mask"]}
 
 ERROR = obj(
     {"detail": {"type": "string", "description": "One readable sentence saying what went wrong."}},
@@ -91,8 +91,32 @@ ATTACHMENT = obj(
         "status": DOCUMENT_STATUS,
         "file_size_bytes": COUNT,
         "summary": {"type": "null"},
+        "role": {
+            "type": "string",
+            "enum": ["source", "reference", "mask"],
+            "description": "source: the image a direct edit changes; reference: shown to the model; "
+            "mask: where the edit may change it.",
+        },
     },
     description="A document a user message attached.",
+)
+
+EDIT_AREA = obj(
+    {
+        "mask_document_id": UUID,
+        "method": {"type": "string", "enum": ["native", "composite"]},
+        "feather_px": INT,
+        "crop": nullable(array(INT)),
+        "regions": array(OBJECT),
+    },
+    "mask_document_id method feather_px",
+    description="Where the edit was allowed to change its source, and how the model was asked: every pixel "
+    "farther than feather_px from the mask is the source's.",
+)
+SIZING = obj(
+    {"asked": OBJECT, "delivered": STRING, "resized_from": STRING},
+    "asked delivered",
+    description="The size or aspect ratio asked for and the size delivered (resized_from: what the model returned).",
 )
 
 MEDIA = obj(
@@ -117,6 +141,8 @@ MEDIA = obj(
         "input_image_document_id": nullable(UUID),
         "input_image_document_ids": array(UUID),
         "sha256": STRING,
+        "edit_area": nullable(EDIT_AREA),
+        "sizing": nullable(SIZING),
         "expires_at": nullable(WHEN),
     },
     "document_id file_size_bytes filename url thumbnail_url media_type mime_type operation expires_at",
@@ -229,7 +255,7 @@ DOCUMENT = obj(
         "processing_completed_at": nullable(WHEN),
         "metadata_": obj(
             {
-                "source": {"type": "string", "enum": ["generate_image", "upload"]},
+                "source": {"type": "string", "enum": ["generate_image", "upload", "mask"]},
                 "operation": OPERATION,
                 "mime_type": STRING,
                 "width": nullable(INT),
@@ -248,6 +274,9 @@ DOCUMENT = obj(
                 "run_id": nullable(UUID),
                 "original_filename": TEXT,
                 "upload": nullable(OBJECT),
+                "edit_area": nullable(EDIT_AREA),
+                "sizing": nullable(SIZING),
+                "regions": array(OBJECT),
                 "url": STRING,
                 "url_expires_at": nullable(WHEN),
                 "thumbnail_url": TEXT,

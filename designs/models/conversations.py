@@ -161,7 +161,8 @@ class Message(models.Model):
         return f"{self.role}: {(self.content or '')[:40]}"
 
     def input_documents(self, role: str | None = None) -> list[Document]:
-        """The documents this message carries (`inputs`), first first, of `role` if given.
+        """The images this message carries (`inputs`), first first: of `role` if given, else every
+        one but its mask (the area an edit may change is not an image to look at).
 
         Uses a prefetch of `inputs__document` when there is one. Only the message's own
         project's documents are returned, whatever a row says.
@@ -170,7 +171,8 @@ class Message(models.Model):
         return [
             link.document
             for link in links
-            if (role is None or link.role == role) and link.document.project_id == self.project_id
+            if (link.role == role if role is not None else link.role != "mask")
+            and link.document.project_id == self.project_id
         ]
 
 

@@ -28,6 +28,7 @@ class Document(models.Model):
         EDIT = "edit"
         UPLOAD = "upload"
         VARIATION = "variation"
+        MASK = "mask"  # where an edit may change its source (transparent = may change)
 
     class Status(models.TextChoices):
         PENDING = "pending"

@@ -24,6 +24,8 @@ KNOWN_KEYS = (
     "moderation",
     "style",
 )
+# Free-form sizes (the local engine's): what it draws exactly, never scaled up afterwards.
+MIN_SIDE, MAX_SIDE = 64, 2048
 # ASCII digits only (`\d` would take "１０２４"), matched whole (`$` would let "64x64\n" through).
 _SIZE = re.compile(r"([0-9]{2,5})x([0-9]{2,5})")
 
@@ -37,10 +39,19 @@ def validate_image_config(config: dict[str, Any], model: ImageModel) -> dict[str
         if value is None:
             continue
         if key not in model.options:
-            raise Invalid(f"image_config.{key} is not supported by {label}")
+            raise Invalid(f"image_config.{key} is not supported by {label}{_instead(key, model)}")
         _check_value(key, value, model.options[key], label)
     _check_combinations(config, label)
     return {k: v for k, v in config.items() if v is not None}
+
+
+def _instead(key: str, model: ImageModel) -> str:
+    """What to ask for instead of a size the model does not take by pixels."""
+    if key != "size" or "aspect_ratio" not in model.options:
+        return ""
+    ratios = ", ".join(model.options["aspect_ratio"])
+    resolutions = ", ".join(model.options.get("resolution") or ())
+    return f"; give aspect_ratio ({ratios})" + (f" and resolution ({resolutions})" if resolutions else "")
 
 
 def _check_value(key: str, value: Any, allowed: Any, label: str) -> None:
@@ -59,8 +70,11 @@ def _check_value(key: str, value: Any, allowed: Any, label: str) -> None:
         raise Invalid(f"image_config.{key} must be a string")
     if allowed is None:  # free-form size: any WxH within bounds
         match = _SIZE.fullmatch(value)
-        if not match or not all(64 <= int(n) <= 4096 for n in match.groups()):
-            raise Invalid(f"image_config.size={value!r} must be WIDTHxHEIGHT between 64 and 4096")
+        if not match or not all(MIN_SIDE <= int(n) <= MAX_SIDE for n in match.groups()):
+            raise Invalid(
+                f"image_config.size={value!r} is not supported by {label}: "
+                f"it makes WIDTHxHEIGHT from {MIN_SIDE} to {MAX_SIDE} pixels a side"
+            )
         return
     if value not in allowed:
         raise Invalid(f"image_config.{key}={value!r} is not supported by {label} (allowed: {', '.join(allowed)})")

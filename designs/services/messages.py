@@ -62,13 +62,16 @@ def message_create(
     return message
 
 
-def message_inputs_add(message: Message, documents: Sequence[Document], *, direct_edit: bool) -> list[MessageInput]:
+def message_inputs_add(
+    message: Message, documents: Sequence[Document], *, direct_edit: bool, mask: Document | None = None
+) -> list[MessageInput]:
     """Write the documents a user message carries, in order (position 0 first), once per message.
 
     In a direct edit (operation=generate_image) the first document is the image the model edits
     (`source`) and any further ones are `reference`s. In a chat turn the LLM sees every image and
     edits one only by naming its document_id, so each is a `reference`. Documents must be of the
-    message's project (ValueError otherwise); a document named twice is carried once.
+    message's project (ValueError otherwise); a document named twice is carried once. `mask`,
+    the area an edit of the first document may change, comes last with the role `mask`.
     """
     unique: list[Document] = []
     for document in documents:
@@ -86,6 +89,16 @@ def message_inputs_add(message: Message, documents: Sequence[Document], *, direc
         )
         for position, document in enumerate(unique)
     ]
+    if mask is not None and mask.project_id == message.project_id and all(mask.id != d.id for d in unique):
+        rows.append(
+            MessageInput(
+                project_id=message.project_id,
+                message=message,
+                document=mask,
+                position=len(rows),
+                role=MessageInput.Role.MASK,
+            )
+        )
     return MessageInput.objects.bulk_create(rows)
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from django.db import transaction
 
 from designs import events
-from designs.exceptions import Conflict, Invalid, NotFound
+from designs.catalog import ImageModel
+from designs.exceptions import Conflict, Invalid
 from designs.models import ApiKey, Document, Message, Project, Run, Thread
 from designs.services.documents import document_create
 from designs.services.image_config import validate_image_config
@@ -27,10 +28,20 @@ from designs.services.threads import (
     thread_get,
 )
 from designs.services.tools import tools_validate
+from designs.services.turn_images import (
+    LEADING_UPLOADS,
+    TRAILING_UPLOADS,
+    area_request,
+    check_inputs,
+    named_documents,
+    store_mask,
+    upload_order,
+)
 
 logger = logging.getLogger(__name__)
 
-UNSUPPORTED_UPLOAD_FIELDS = ("input_last_frame", "input_video", "input_references", "audio_file")
+UNSUPPORTED_UPLOAD_FIELDS = ("input_last_frame", "input_video", "audio_file")
+IMAGE_UPLOADS = ("input_image", "input_references", "files", "mask")
 
 
 @dataclass
@@ -51,45 +62,57 @@ def turn_accept(
     `api_key`, the key that sent it, has too many runs in progress), with nothing written."""
     operation = data.get("operation") or "chat"
     _check_uploads(operation, uploads)
-    source = _source_document(project, data, operation, uploads)
+    named = _named(project, data, operation, uploads)
     content = data.get("content") or ""
-    has_input = bool(uploads.get("input_image") or uploads.get("files"))
+    has_input = bool(uploads.get("input_image") or uploads.get("files") or uploads.get("input_references"))
     if not content.strip() and not has_input:
         raise Invalid("content: may not be empty")
     if data.get("tools") is not None:
         # The turn's tools replace the assistant's for this turn ([] offers none).
         data = {**data, "tools": tools_validate(data["tools"])}
-    plan = _plan(project, data, operation, uploads, has_source=source is not None)
+    plan = _plan(project, data, operation, uploads, has_source=bool(named))
     if plan is not None:
         # Refuse before storing anything; _run_create checks again holding the lock.
         run_slots_check(project=project, api_key=api_key)
     images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
+    mask_upload = images.pop("mask", [None])[0]
+    lead, trail = upload_order(images)
+    if plan is not None and operation == "generate_image":
+        # A chat turn's images are the LLM's to look at; a call naming too many is a tool error.
+        check_inputs(plan.image_entry, len(lead) + len(named) + len(trail))
+    first = lead[0].facts if lead else named[0] if named else trail[0].facts if trail else None
+    area = area_request(
+        data=data,
+        mask_upload=mask_upload,
+        project=project,
+        target_size=(first.width, first.height) if first is not None else None,
+        entry=plan.image_entry if plan is not None else None,
+    )
     with transaction.atomic():
-        thread = _thread_for(project, data, source)
+        thread = _thread_for(project, data, named[0] if operation == "generate_image" and named else None)
         if plan is not None:
             _check_idle(thread)
         # The client's `metadata` is stored exactly as sent; what the turn carries is `inputs`.
         user_message = message_create(
             thread, role=Message.Role.USER, content=content, metadata=data.get("metadata") or {}
         )
+
+        def stored(items: list) -> list[Document]:
+            return [_store_upload(project, thread, user_message, upload, image) for upload, image in items]
+
+        # Existing documents are carried like uploads, without a copy.
         attachments = [
-            document_create(
-                project=project,
-                data=image.data,
-                facts=image.facts,
-                thread=thread,
-                message=user_message,
-                operation=Document.Operation.UPLOAD,
-                original_filename=getattr(upload, "name", None),
-                metadata=image.provenance(),
-            )
-            for name, items in images.items()
-            for upload, image in zip(uploads[name], items, strict=True)
+            *stored(_with_uploads(uploads, LEADING_UPLOADS, lead)),
+            *named,
+            *stored(_with_uploads(uploads, TRAILING_UPLOADS, trail)),
         ]
-        # An existing document to edit is attached to the turn like an upload, without a copy.
-        attachments = [source, *attachments] if source is not None else attachments
+        mask = None
+        if area is not None:
+            mask = store_mask(area, project=project, thread=thread, message=user_message, applies_to=attachments[0])
         if attachments:
-            message_inputs_add(user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE)
+            message_inputs_add(
+                user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE, mask=mask
+            )
         run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
         if run is not None:
             transaction.on_commit(lambda: _start(run))
@@ -102,9 +125,12 @@ def _check_uploads(operation: str, uploads: dict[str, list]) -> None:
             raise Invalid(f"{name}: uploads of this kind are not supported by Easel")
     if uploads.get("input_image") and operation != "generate_image":
         raise Invalid("input_image is only allowed with operation=generate_image")
-    if len(uploads.get("input_image") or []) > 1:
-        raise Invalid("input_image: send one image")
-    unknown = set(uploads) - {"input_image", "files", *UNSUPPORTED_UPLOAD_FIELDS}
+    if uploads.get("input_references") and operation != "generate_image":
+        raise Invalid("input_references is only allowed with operation=generate_image (in a chat turn, use files)")
+    for name in ("input_image", "mask"):
+        if len(uploads.get(name) or []) > 1:
+            raise Invalid(f"{name}: send one image")
+    unknown = set(uploads) - {*IMAGE_UPLOADS, *UNSUPPORTED_UPLOAD_FIELDS}
     if unknown:
         raise Invalid(f"Unexpected file field(s): {', '.join(sorted(unknown))}")
 
@@ -114,29 +140,32 @@ class _Plan:
     llm: Choice | None
     image: Choice | None
     image_config: dict[str, Any]
+    image_entry: ImageModel | None = None
 
 
-def _source_document(
-    project: Project, data: dict[str, Any], operation: str, uploads: dict[str, list]
-) -> Document | None:
-    """The project's document named by input_image_document_id (direct edits only), or None.
-
-    Another project's id is "not found", exactly like an unknown one.
-    """
-    document_id = data.get("input_image_document_id")
-    if document_id is None:
-        return None
-    if operation != "generate_image":
-        raise Invalid("input_image_document_id is only allowed with operation=generate_image")
-    if uploads.get("input_image"):
+def _named(project: Project, data: dict[str, Any], operation: str, uploads: dict[str, list]) -> list[Document]:
+    """The documents the turn names; the image to edit is named or uploaded, not both."""
+    if data.get("input_image_document_id") is not None and uploads.get("input_image"):
         raise Invalid("Send either input_image or input_image_document_id, not both")
-    document = Document.objects.filter(project=project, id=document_id).first()
-    if document is None:
-        raise NotFound("Document not found")
-    thread_id = data.get("thread_id")
-    if thread_id and document.thread_id and str(document.thread_id) != str(thread_id):
-        raise Invalid("input_image_document_id: that document belongs to another thread")
-    return document
+    return named_documents(project, data, operation)
+
+
+def _with_uploads(uploads: dict[str, list], names: tuple[str, ...], images: list) -> list[tuple[Any, Any]]:
+    files = [upload for name in names for upload in uploads.get(name, [])]
+    return list(zip(files, images, strict=True))
+
+
+def _store_upload(project: Project, thread: Thread, message: Message, upload: Any, image: Any) -> Document:
+    return document_create(
+        project=project,
+        data=image.data,
+        facts=image.facts,
+        thread=thread,
+        message=message,
+        operation=Document.Operation.UPLOAD,
+        original_filename=getattr(upload, "name", None),
+        metadata=image.provenance(),
+    )
 
 
 def _plan(
@@ -157,12 +186,12 @@ def _plan(
     config: dict[str, Any] = {}
     if entry is not None:
         config = validate_image_config(data.get("image_config") or {}, entry)
-        has_reference = uploads.get("input_image") or uploads.get("files") or has_source
+        has_reference = any(uploads.get(name) for name in ("input_image", "input_references", "files")) or has_source
         if has_reference and not takes_input_images(entry):
             raise Invalid(f"image_model_vision_required: {entry.key} cannot take input images")
     elif data.get("image_config"):
         raise Invalid("image_config needs image_generation=auto or operation=generate_image")
-    return _Plan(llm, image, config)
+    return _Plan(llm, image, config, entry)
 
 
 def _thread_for(project: Project, data: dict[str, Any], source: Document | None = None) -> Thread:

@@ -201,7 +201,7 @@ async def test_an_edit_naming_another_projects_image_becomes_a_tool_error(easel)
 
     assert reply.status == "COMPLETED"
     assert reply.generated_media == []
-    assert f"No image with document_id {foreign_id} in this thread" in reply.content
+    assert f"No image with document_id {foreign_id} in this project" in reply.content
 
 
 async def test_validation_errors_raise_the_sdks_validation_error(easel):

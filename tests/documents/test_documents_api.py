@@ -11,7 +11,7 @@ import pytest
 from backboard.models import Document as SdkDocument
 from django.utils import timezone
 
-from designs.models import Assistant, Document, Thread
+from designs.models import Assistant, Document, Message, Thread
 from designs.services.documents import document_create
 from designs.services.images import inspect_image
 from tests.api.conftest import row_counts
@@ -166,23 +166,25 @@ def test_an_edit_of_another_projects_document_is_refused_and_stores_nothing(alph
     assert row_counts() == before and media_dir.files() == files_before
 
 
-@pytest.mark.parametrize(
-    ("extra", "mentions"),
-    [
-        ({"operation": "chat", "llm_provider": "local"}, "only allowed with operation=generate_image"),
-        ({"thread_id": "other"}, "belongs to another thread"),
-    ],
-)
-def test_an_edit_by_document_id_must_be_a_direct_edit_in_the_documents_thread(alpha, media_dir, extra, mentions):
+def test_an_edit_by_document_id_must_be_a_direct_edit(alpha, media_dir):
     ours = make(make_thread(alpha), 70)
-    if extra.get("thread_id") == "other":
-        extra = {"thread_id": str(make_thread(alpha).id)}
     before = row_counts()
 
-    response = direct_edit(alpha, input_image_document_id=str(ours.id), **extra)
+    response = direct_edit(alpha, input_image_document_id=str(ours.id), operation="chat", llm_provider="local")
 
-    assert response.status_code == 400 and mentions in response.json()["detail"]
+    assert response.status_code == 400 and "only allowed with operation=generate_image" in response.json()["detail"]
     assert row_counts() == before
+
+
+def test_an_image_of_another_thread_of_the_project_may_be_edited_in_this_one(alpha, media_dir):
+    ours = make(make_thread(alpha), 70)
+    here = make_thread(alpha)
+
+    response = direct_edit(alpha, input_image_document_id=str(ours.id), thread_id=str(here.id), stream=True)
+
+    assert response.status_code == 200, response.content
+    message = Message.objects.filter(thread=here, role="user").get()
+    assert message.input_documents() == [ours], "the other thread's image is this turn's source, not a copy"
 
 
 def test_an_edit_by_id_and_an_upload_at_once_is_refused(alpha, media_dir):

@@ -86,7 +86,7 @@ def test_openrouter_images_get_n_image_config_and_the_provider_routing(easel, fa
     [
         ("openai", "dall-e-3", {"partial_images": 2}),
         ("google", "gemini-2.5-flash-image", {"resolution": "4K"}),
-        ("openrouter", "google/gemini-2.5-flash-image", {"n": 5}),
+        ("openrouter", "google/gemini-2.5-flash-image", {"n": 9}),
     ],
 )
 def test_options_the_model_cannot_honour_are_a_400_before_any_provider_call(

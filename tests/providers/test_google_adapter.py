@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -369,10 +370,13 @@ def test_an_image_is_generated_at_the_configured_aspect_and_resolution(fake: Fak
     record = fake.requests[0]
     assert record["path"] == f"/v1beta/models/{IMAGE_MODEL}:generateContent"
     assert record["json"]["contents"] == [{"role": "user", "parts": [{"text": "a red fox in the snow"}]}]
-    assert generation_config(fake) == {
+    config = generation_config(fake)
+    assert isinstance(config.pop("seed"), int), "every image gets a seed, recorded on its result"
+    assert config == {
         "responseModalities": ["TEXT", "IMAGE"],
         "imageConfig": {"aspectRatio": "16:9", "imageSize": "2K"},
     }
+    assert result.seed is not None
 
 
 @pytest.mark.parametrize(
@@ -401,14 +405,14 @@ def test_an_edit_sends_the_exact_source_image_bytes(fake: FakeGemini, images: Ge
 
     assert fake.received_images() == [("image/png", source)]
     assert fake.json_bodies()[0]["contents"][0]["parts"][0] == {"text": "make the sky purple"}
-    assert image_size(result.data) == (1024, 1024)
+    assert image_size(result.data) == (1344, 768), "an edit keeps the ratio nearest its input's (16:9)"
 
 
 def test_n_images_take_one_call_each_with_successive_seeds(fake: FakeGemini, images: GeminiImages) -> None:
     results = images.generate(draw(config={"n": 3, "seed": 40}))
 
     assert len(results) == 3 and len({r.data for r in results}) == 3
-    assert [generation_config(fake, i)["seed"] for i in range(3)] == [40, 41, 42]
+    assert sorted(generation_config(fake, i)["seed"] for i in range(3)) == [40, 41, 42]
     assert [r.seed for r in results] == [40, 41, 42]
 
 
@@ -487,7 +491,22 @@ def test_a_broken_image_body_becomes_a_provider_error(
     assert error.kind == kind and seconds < 1.0
 
 
-def test_cancellation_stops_between_images(fake: FakeGemini, images: GeminiImages) -> None:
-    results = images.generate(draw(config={"n": 4}), cancelled=lambda: len(fake.requests) >= 2)
+def test_a_cancel_skips_the_images_not_yet_started(fake: FakeGemini, images: GeminiImages) -> None:
+    """Variants run four at a time; once cancelled, no further call starts."""
+    results = images.generate(draw(config={"n": 8}), cancelled=lambda: len(fake.requests) >= 1)
 
-    assert len(results) == 2 and len(fake.requests) == 2
+    assert 1 <= len(results) <= 4 and len(fake.requests) == len(results)
+
+
+def test_a_cancel_before_the_first_image_makes_no_call(fake: FakeGemini, images: GeminiImages) -> None:
+    assert images.generate(draw(config={"n": 3}), cancelled=lambda: True) == [] and not fake.requests
+
+
+def test_variants_run_at_once_not_one_after_another(fake: FakeGemini) -> None:
+    images = GeminiImages(fast_settings(fake.origin, read_timeout=5))
+    fake.faults.update(delay=0.4)
+    started = time.monotonic()
+
+    results = images.generate(draw(config={"n": 4}))
+
+    assert len(results) == 4 and time.monotonic() - started < 1.2, "four 0.4 s calls took as long as in a row"

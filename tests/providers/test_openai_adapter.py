@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 
 import pytest
+from PIL import Image
 
 from tests.fakes.openai import FakeOpenAI
 from tests.providers.conftest import read_until_cancelled
@@ -394,13 +396,19 @@ def test_an_edit_uploads_the_exact_source_bytes_as_the_image_field(
     assert image_size(results[0].data) == (1536, 1024)  # "auto" follows the landscape input
 
 
+def encoded(image: Image.Image, image_format: str) -> bytes:
+    out = io.BytesIO()
+    image.save(out, image_format)
+    return out.getvalue()
+
+
 def test_an_edit_with_several_images_and_a_mask_uses_image_brackets_and_mask(
     openai_fake: FakeOpenAI, openai_images: OpenAIImages
 ) -> None:
     first, second, mask = (
         png(colour=(1, 1, 1)),
-        InputImage(b"\xff\xd8\xff fake jpeg", "image/jpeg"),
-        png(colour=(0, 0, 0)),
+        InputImage(encoded(Image.new("RGB", (8, 8), (9, 9, 9)), "JPEG"), "image/jpeg"),
+        encoded(Image.new("RGBA", (8, 8), (0, 0, 0, 0)), "PNG"),  # the mask: as large as the first image
     )
     openai_images.generate(
         draw(

@@ -243,9 +243,20 @@ def test_n_above_one_makes_one_call_per_image(
     assert len(results) == 3 and len(openrouter_fake.requests) == 3
 
 
-def test_a_cancel_stops_between_calls(openrouter_fake: FakeOpenRouter, openrouter_images: OpenRouterImages) -> None:
-    results = openrouter_images.generate(draw(config={"n": 3}), cancelled=lambda: len(openrouter_fake.requests) >= 1)
-    assert len(results) == 1 and len(openrouter_fake.requests) == 1
+def test_a_cancel_skips_the_calls_not_yet_started(
+    openrouter_fake: FakeOpenRouter, openrouter_images: OpenRouterImages
+) -> None:
+    results = openrouter_images.generate(draw(config={"n": 8}), cancelled=lambda: len(openrouter_fake.requests) >= 1)
+    assert 1 <= len(results) <= 4 and len(openrouter_fake.requests) == len(results)
+
+
+def test_each_variant_is_its_own_call_with_its_own_seed(
+    openrouter_fake: FakeOpenRouter, openrouter_images: OpenRouterImages
+) -> None:
+    results = openrouter_images.generate(draw(config={"n": 3, "seed": 5}))
+
+    assert sorted(r["json"]["seed"] for r in openrouter_fake.requests) == [5, 6, 7]
+    assert sorted(r.seed for r in results) == [5, 6, 7] and len({r.data for r in results}) == 3
 
 
 def test_a_refusal_without_images_is_a_content_policy_error(

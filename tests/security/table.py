@@ -96,6 +96,16 @@ CASES: dict[str, list[Case]] = {
         ),
         post(
             "/api/threads/messages",
+            "takes their image as a reference",
+            body={**EDIT, "input_image_document_ids": ["{target.document}"]},
+        ),
+        post(
+            "/api/threads/messages",
+            "confines an edit of ours with their image as the mask",
+            body={**EDIT, "input_image_document_id": "{own.document}", "mask_document_id": "{target.document}"},
+        ),
+        post(
+            "/api/threads/messages",
             "uploads into their thread",
             body={"content": "look", "send_to_llm": "false", "thread_id": "{target.thread}"},
             upload="files",

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework import serializers
 
 from designs.models import Message
-from designs.serializers import JSONValueField, MessageInputSerializer
+from designs.serializers import DocumentIdsField, JSONValueField, MessageInputSerializer
 from tests.security.conftest import caller, changes, png, snapshot
 
 URL = "/api/threads/messages"
@@ -33,6 +33,8 @@ def _candidates(field: serializers.Field) -> list[Any]:
         return [str(uuid.uuid4())]
     if isinstance(field, serializers.IntegerField):
         return [(field.min_value or 0) + 1]
+    if isinstance(field, DocumentIdsField):
+        return [[str(uuid.uuid4())]]
     if isinstance(field, JSONValueField):
         return [[{"type": "x"}]] if field.kind is list else [{"another": "value"}]
     if isinstance(field, serializers.CharField):
@@ -61,6 +63,7 @@ def _post(client, body, key, **kw):
 
 def test_the_serializer_still_has_the_fields_this_test_knows_how_to_change():
     assert {"content", "thread_id", "metadata", "input_image_document_id", "image_config"} <= set(FIELDS)
+    assert {"input_image_document_ids", "mask_document_id", "regions"} <= set(FIELDS)
     assert all(changed_value(name) is not None for name in FIELDS)
 
 

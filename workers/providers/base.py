@@ -210,3 +210,55 @@ class ImageProvider(Protocol):
         on_preview: Callable[[ImagePreview], None] = lambda preview: None,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[ImageResult]: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Several images from models that make one per call
+# --------------------------------------------------------------------------------------------
+
+MAX_PARALLEL_IMAGES = 4
+
+
+def in_parallel(
+    count: int,
+    make_one: Callable[[int], ImageResult],
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    limit: int = MAX_PARALLEL_IMAGES,
+) -> list[ImageResult]:
+    """`count` single-image calls, at most `limit` at once, returned in index order.
+
+    A call not yet started when `cancelled()` turns true is skipped. When some calls fail the
+    images that were made are returned (they were paid for; the caller reports the shortfall);
+    when every call fails the first error is raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(index: int) -> ImageResult | None:
+        return None if cancelled() else make_one(index)
+
+    if count <= 1:
+        result = one(0)
+        return [result] if result is not None else []
+    results: list[ImageResult] = []
+    errors: list[BaseException] = []
+    with ThreadPoolExecutor(max_workers=min(limit, count), thread_name_prefix="image-variant") as pool:
+        futures = [pool.submit(one, index) for index in range(count)]
+        for future in futures:
+            try:
+                result = future.result()
+            except ProviderError as exc:
+                errors.append(exc)
+                continue
+            if result is not None:
+                results.append(result)
+    if errors and not results:
+        raise errors[0]
+    return results
+
+
+def variant_seed(seed: Any) -> int:
+    """The first seed of a set of variants: the caller's, or a random one (so each is recorded)."""
+    import secrets
+
+    return int(seed) if seed is not None else secrets.randbelow(2**31 - 64)

@@ -36,6 +36,8 @@ from workers.providers.base import (
     ToolCallReady,
     ToolCallStarted,
     Usage,
+    in_parallel,
+    variant_seed,
 )
 from workers.providers.http import ProviderSettings, build_client, default_error, open_response
 
@@ -429,21 +431,18 @@ class GeminiImages:
         on_preview: Callable[[ImagePreview], None] = lambda preview: None,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[ImageResult]:
-        """n images, one call each (image models take no candidateCount > 1).
+        """n images, one call each and several at once (image models take no candidateCount > 1).
 
-        Stops early on `cancelled()` and returns the images made so far. No previews: the
+        Calls not started when `cancelled()` turns true are skipped. No previews: the
         non-streaming endpoint has none to give.
         """
         count = max(1, int(request.config.get("n") or 1))
-        seed = request.config.get("seed")
-        results: list[ImageResult] = []
+        base = variant_seed(request.config.get("seed"))
         with _client(self.settings) as client:
-            for index in range(count):
-                if cancelled():
-                    break
-                call_seed = None if seed is None else int(seed) + index  # same seed = same picture
-                results.append(self._generate_one(client, request, call_seed))
-        return results
+            # Seeds base, base+1, ...: each image different, and each one made again by its seed.
+            return in_parallel(
+                count, lambda index: self._generate_one(client, request, base + index), cancelled=cancelled
+            )
 
     def _generate_one(self, client: httpx2.Client, request: ImageRequest, seed: int | None) -> ImageResult:
         # retry_safe=False: a 5xx may still have produced (and billed) an image.

@@ -3,7 +3,8 @@
 It behaves like a tool-calling chat model: when the user asks for a picture it calls
 `generate_image`; when the user asks to change a picture it calls it with
 `input_image_document_id` (an id written in the message, else the thread's latest image, which
-it reads from the same system note a real LLM gets); when the message names one of the
+it reads from the same system note a real LLM gets), confined to a region when the message names
+one ("the top-left quarter", "the left half"); when the message names one of the
 caller's own tools it calls that tool (arguments built from its schema), and reads the output
 back ("get_weather said: ..."); otherwise it answers in text. Replies
 stream in word-sized chunks. Deterministic: the same conversation gives the same output.
@@ -43,6 +44,19 @@ _EDIT_WORDS = (
     r"\bmirror\b|\brotate\b|\bblur\b|\bgr[ae]yscale\b|\bblack and white\b|\brefine\b"
 )
 _ASPECTS = (("square", "1:1"), ("landscape", "16:9"), ("wide", "16:9"), ("portrait", "9:16"), ("tall", "9:16"))
+# Words that name part of a picture, as (left, top, width, height) shares of it.
+_AREAS = (
+    (r"\b(top|upper)[- ]left\b", (0, 0, 0.5, 0.5)),
+    (r"\b(top|upper)[- ]right\b", (0.5, 0, 0.5, 0.5)),
+    (r"\b(bottom|lower)[- ]left\b", (0, 0.5, 0.5, 0.5)),
+    (r"\b(bottom|lower)[- ]right\b", (0.5, 0.5, 0.5, 0.5)),
+    (r"\bleft half\b", (0, 0, 0.5, 1)),
+    (r"\bright half\b", (0.5, 0, 0.5, 1)),
+    (r"\b(top|upper) half\b", (0, 0, 1, 0.5)),
+    (r"\b(bottom|lower) half\b", (0, 0.5, 1, 0.5)),
+    (r"\b(centre|center|middle)\b", (0.25, 0.25, 0.5, 0.5)),
+)
+_SIZE_RE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
 
 
 def _wants_new_image(text: str) -> bool:
@@ -70,6 +84,35 @@ def _known_images(messages: tuple[ChatMessage, ...]) -> list[str]:
             if isinstance(result, dict) and result.get("document_id"):
                 ids.append(str(result["document_id"]))
     return list(dict.fromkeys(ids))
+
+
+def _known_sizes(messages: tuple[ChatMessage, ...]) -> dict[str, tuple[int, int]]:
+    """Each known image's width and height: from the system note's lines and the tool results."""
+    sizes: dict[str, tuple[int, int]] = {}
+    for message in messages:
+        if message.role == "system" and IMAGE_NOTE_MARKER in message.content:
+            for line in message.content.splitlines():
+                if (key := UUID_RE.search(line)) and (size := _SIZE_RE.search(line)):
+                    sizes[key.group(0)] = (int(size.group(1)), int(size.group(2)))
+        elif message.role == "tool":
+            try:
+                result = json.loads(message.content)
+            except ValueError:
+                continue
+            if isinstance(result, dict) and result.get("document_id") and result.get("width"):
+                sizes[str(result["document_id"])] = (int(result["width"]), int(result["height"]))
+    return sizes
+
+
+def _area(text: str, size: tuple[int, int] | None) -> list[dict[str, int]] | None:
+    """The region a message names ("the top-left quarter", "the left half"), in the image's pixels."""
+    if size is None:
+        return None
+    for pattern, (left, top, width, height) in _AREAS:
+        if re.search(pattern, text.lower()):
+            w, h = size
+            return [{"x": round(left * w), "y": round(top * h), "width": round(width * w), "height": round(height * h)}]
+    return None
 
 
 def _clean_prompt(text: str) -> str:
@@ -195,7 +238,7 @@ class LocalAgent:
         known = _known_images(request.messages)
         explicit = UUID_RE.search(text)
         asks_for_new = bool(re.search(r"\b(new|another|different)\b", text.lower()))
-        arguments: dict[str, str] = {"prompt": _clean_prompt(text)}
+        arguments: dict[str, object] = {"prompt": _clean_prompt(text)}
         if explicit:
             # Passed through even if unknown: the tool, not the agent, decides what is valid.
             arguments["input_image_document_id"] = explicit.group(0)
@@ -203,6 +246,9 @@ class LocalAgent:
             arguments["input_image_document_id"] = known[-1]
         elif not _wants_new_image(text):
             return None
+        source = arguments.get("input_image_document_id")
+        if source and (regions := _area(text, _known_sizes(request.messages).get(source))):
+            arguments["regions"] = regions  # type: ignore[assignment]
         for word, ratio in _ASPECTS:
             if re.search(rf"\b{word}\b", text.lower()):
                 arguments["aspect_ratio"] = ratio

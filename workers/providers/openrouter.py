@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
@@ -23,6 +24,8 @@ from workers.providers.base import (
     ImageRequest,
     ImageResult,
     ProviderError,
+    in_parallel,
+    variant_seed,
 )
 from workers.providers.http import ProviderSettings, build_client, open_response
 from workers.providers.openai import (
@@ -160,16 +163,20 @@ class OpenRouterImages:
         on_preview: Callable[[ImagePreview], None] = lambda preview: None,
         cancelled: Callable[[], bool] = lambda: False,
     ) -> list[ImageResult]:
-        """Return n images, one call each (chat completions has no `n`); raise ProviderError.
+        """Return n images, one call each, several at once (chat completions has no `n`).
 
-        No previews: these models do not stream partial images. A cancel stops between calls.
+        No previews: these models do not stream partial images. Calls not started when
+        `cancelled()` turns true are skipped.
         """
-        wanted = int(request.config.get("n") or 1)
+        wanted = max(1, int(request.config.get("n") or 1))
         body = self.request_body(request)
-        results: list[ImageResult] = []
-        while len(results) < wanted and not cancelled():
-            results += self._call(body)  # each call yields at least one image or raises
-        return results[:wanted]
+        base = variant_seed(request.config.get("seed"))
+
+        def one(index: int) -> ImageResult:
+            # Each call yields at least one image or raises; its own seed makes it a different one.
+            return replace(self._call({**body, "seed": base + index})[0], seed=base + index)
+
+        return in_parallel(wanted, one, cancelled=cancelled)
 
     def request_body(self, request: ImageRequest) -> dict[str, Any]:
         image_only = request.model.startswith(IMAGE_ONLY_PREFIXES)
