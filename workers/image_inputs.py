@@ -75,9 +75,11 @@ def call_area(
     added to it. A new area is stored as a `mask` document of the run.
     """
     applies = turn_mask is not None and turn_target is not None and turn_target.id == source.id
+    if regions is None and not applies:
+        return None
+    if source.width is None or source.height is None:
+        raise Invalid("the size of that image is not known, so no region of it can be edited; upload it again")
     if regions is None:
-        if not applies:
-            return None
         editable = editable_area(read_bytes(turn_mask), size=(source.width, source.height))
         return Area(editable, canonical_png(editable), turn_mask)  # a black and white mask, as OpenAI reads it
     mask = read_bytes(turn_mask) if applies else None

@@ -88,7 +88,17 @@ def composite(source: Image.Image, result: bytes, editable: Image.Image, box: tu
     width, height = box[2] - box[0], box[3] - box[1]
     if answer.size != (width, height):
         answer = answer.resize((width, height), Image.Resampling.LANCZOS)
-    alpha = feathered(editable).crop(box)
+    # Only near the area can the feathered alpha be above 0: filter that zone, not the whole image.
+    left, top, right, bottom = editable.getbbox() or box
+    reach = FEATHER_PX + 1
+    zone = (
+        max(box[0], left - reach),
+        max(box[1], top - reach),
+        min(box[2], right + reach),
+        min(box[3], bottom + reach),
+    )
+    alpha = feathered(editable.crop(zone))
+    patch = answer.crop((zone[0] - box[0], zone[1] - box[1], zone[2] - box[0], zone[3] - box[1]))
     out = source.copy()
-    out.paste(answer, box[:2], alpha)
+    out.paste(patch, zone[:2], alpha)
     return png_bytes(out)

@@ -80,6 +80,8 @@ def area_request(
         raise Invalid("Send either mask or mask_document_id, not both")
     if target_size is None:
         raise Invalid("mask and regions apply to an image: name it with input_image_document_id(s) or upload it")
+    if None in target_size:
+        raise Invalid("mask and regions: the size of the image they apply to is not known; upload it again")
     if entry is None:
         raise Invalid("mask and regions need an image model: use operation=generate_image or image_generation=auto")
     if entry.mask == "none":
