@@ -138,9 +138,15 @@ def _region(item: Any, where: str, size: tuple[int, int]) -> dict[str, Any]:
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"{where} must be a number of pixels")
-    return float(value)
+    try:
+        number = float(value)  # an int of 400 digits does not fit
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise Invalid(f"{where} must be a finite number of pixels")
+    return number
 
 
 def _rectangle(item: dict[str, Any], where: str, size: tuple[int, int]) -> dict[str, Any]:

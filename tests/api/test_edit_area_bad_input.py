@@ -73,6 +73,8 @@ REGION_CASES = [
     ([rect(0, 0, 10, 10)] * 33, "over the limit of 32"),
     ([rect(0, 0, "ten", 10)], "must be a number"),
     ([rect(0, 0, True, 10)], "must be a number"),
+    ([rect(0, 0, 10**400, 10)], "over the limit"),
+    ([{"points": [[0, 0], [10, 0], [1e308 * 10, 5]]}], "not a JSON number"),
     ([{"x": 0, "y": 0, "width": 5, "height": 5, "colour": "red"}], "unknown key"),
     ([{"type": "circle"}], "'rect' or 'polygon'"),
     ([], "at least one region"),
