@@ -194,3 +194,13 @@ def test_a_good_mask_document_and_regions_are_joined_into_one_stored_mask(alpha,
         editable = image.getchannel("A").point(lambda a: 255 - a)
     assert editable.getpixel((50, 50)) == 255 and editable.getpixel((175, 25)) == 255
     assert editable.getpixel((125, 50)) == 0 and editable.getpixel((175, 75)) == 0
+
+
+@pytest.mark.parametrize("number", [10**400, float("inf"), float("nan")])
+def test_numbers_an_llm_may_write_that_are_not_pixels_are_refused(number):
+    """Tool-call arguments are read with json.loads, which takes Infinity, NaN and 400-digit ints."""
+    from designs.exceptions import Invalid
+    from designs.services.masks import parse_regions
+
+    with pytest.raises(Invalid, match="finite number of pixels"):
+        parse_regions([rect(0, 0, number, 10)], size=SIZE)
