@@ -81,7 +81,8 @@ def call_area(
         raise Invalid("the size of that image is not known, so no region of it can be edited; upload it again")
     if regions is None:
         editable = editable_area(read_bytes(turn_mask), size=(source.width, source.height))
-        return Area(editable, canonical_png(editable), turn_mask)  # a black and white mask, as OpenAI reads it
+        regions = tuple((turn_mask.metadata or {}).get("regions") or ())  # when the turn drew it
+        return Area(editable, canonical_png(editable), turn_mask, regions)  # canonical: as OpenAI reads it
     mask = read_bytes(turn_mask) if applies else None
     area = edit_area(size=(source.width, source.height), mask=mask, regions=regions)
     document = document_create(

@@ -67,6 +67,7 @@ def test_openai_gets_the_mask_and_the_stored_edit_keeps_every_pixel_outside_the_
     assert transparent.getbbox() == BOX, "the mask's transparent area is the region"
     assert_confined(source_png, media, rect_area((320, 240), BOX))
     assert media["edit_area"]["method"] == "native" and media["input_image_document_id"] == source["document_id"]
+    assert media["edit_area"]["regions"] == [{"type": "rect", **{k: float(v) for k, v in REGION.items()}}]
 
 
 @pytest.mark.parametrize(("provider", "model"), CROP_MODELS)
