@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -46,9 +47,60 @@ class SignInForm(AuthenticationForm):
         return super().clean()
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ImageFilesField(forms.FileField):
+    """Several uploaded files under one name (Django's documented pattern); the service reads them."""
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any):
+        self.limit = limit
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > self.limit:
+            raise forms.ValidationError(f"Attach at most {self.limit} images.")
+        cleaned = []
+        for upload in files:  # a loop: super() needs this method's frame, which a comprehension lacks
+            cleaned.append(super().clean(upload, initial))
+        return cleaned
+
+
+class DocumentIdsField(forms.Field):
+    """Document ids sent once each under one name (the gallery picker's checkboxes)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any):
+        self.limit = limit
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        values = [v for v in (value if isinstance(value, list | tuple) else [value]) if v]
+        try:
+            ids = list(dict.fromkeys(str(UUID(str(v))) for v in values))
+        except ValueError as exc:
+            raise forms.ValidationError("Pick images from the list.") from exc
+        if len(ids) > self.limit:
+            raise forms.ValidationError(f"Pick at most {self.limit} images.")
+        return ids
+
+
+MAX_ATTACHMENTS = 8
+VARIANTS = [(n, str(n)) for n in range(1, 5)]
+ASPECT_RATIOS = [("", "Auto"), *((ratio, ratio) for ratio in catalog.COMMON_ASPECTS)]
+AREA_FIELDS = ("area_x", "area_y", "area_width", "area_height")
+# What a refine form's selects offer, for the templates that draw them by hand.
+REFINE_CHOICES = {"variant_choices": VARIANTS, "aspect_choices": ASPECT_RATIOS}
+
+
 class ComposerForm(forms.Form):
-    """One turn from the thread page: a chat message, or (with refine_document_id) an edit of
-    one image sent straight to the image model."""
+    """One turn from the thread page: a chat message (with attached or picked images), or (with
+    refine_document_id) an edit of one image sent straight to the image model, optionally
+    confined to an area of it (`regions`, or the four area numbers typed without a script)."""
 
     content = forms.CharField(
         label="Message",
@@ -61,6 +113,15 @@ class ComposerForm(forms.Form):
     llm = forms.CharField(label="Language model", required=False, max_length=320)
     image_model = forms.CharField(label="Image model", required=False, max_length=320)
     refine_document_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    files = ImageFilesField(label="Attach images", required=False, limit=MAX_ATTACHMENTS)
+    input_image_document_ids = DocumentIdsField(label="Pick from the gallery", required=False, limit=MAX_ATTACHMENTS)
+    n = forms.TypedChoiceField(label="Variants", choices=VARIANTS, coerce=int, required=False, empty_value=1)
+    aspect_ratio = forms.ChoiceField(label="Aspect ratio", choices=ASPECT_RATIOS, required=False)
+    regions = forms.JSONField(required=False, widget=forms.HiddenInput)
+    area_x = forms.IntegerField(label="X", required=False)
+    area_y = forms.IntegerField(label="Y", required=False)
+    area_width = forms.IntegerField(label="Width", required=False)
+    area_height = forms.IntegerField(label="Height", required=False)
 
     def clean_llm(self) -> str:
         value = self.cleaned_data["llm"]
@@ -74,34 +135,90 @@ class ComposerForm(forms.Form):
             raise forms.ValidationError(f"{value} is not in the model catalog.")
         return value
 
+    def clean_regions(self) -> list | None:
+        value = self.cleaned_data["regions"]
+        if value in (None, "", []):
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise forms.ValidationError("The area must be a list of rectangles.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The four numbers are how the area is typed (or sent without a script): one control, one error.
+        for name in AREA_FIELDS:
+            for problem in self._errors.pop(name, []):
+                self.add_error("regions", f"{self.fields[name].label}: {problem}")
+        numbers = [data.get(name) for name in AREA_FIELDS]
+        if data.get("regions") is None and any(v is not None for v in numbers):
+            if any(v is None for v in numbers):
+                self.add_error("regions", "Give the area's x, y, width and height, or clear it.")
+            else:
+                x, y, width, height = numbers
+                data["regions"] = [{"x": x, "y": y, "width": width, "height": height}]
+        return data
+
+    def image_config(self) -> dict[str, Any]:
+        """How many images, in what shape: only what differs from the model's own default."""
+        data = self.cleaned_data
+        config: dict[str, Any] = {}
+        if (data.get("n") or 1) > 1:
+            config["n"] = data["n"]
+        if data.get("aspect_ratio"):
+            config["aspect_ratio"] = data["aspect_ratio"]
+        return config
+
     def turn_data(self) -> dict[str, Any]:
         """The request body `turn_accept` takes, as the API would have built it."""
         data = self.cleaned_data
         image_provider, image_name = split_model(data["image_model"])
+        images: dict[str, Any] = {"image_model_provider": image_provider, "image_model_name": image_name}
+        if self.image_config():
+            images["image_config"] = self.image_config()
+        extras: dict[str, Any] = {}
+        if data.get("input_image_document_ids"):
+            extras["input_image_document_ids"] = data["input_image_document_ids"]
+        if data.get("regions") is not None:
+            extras["regions"] = data["regions"]
         if data["refine_document_id"]:
             return {
                 "content": data["content"],
                 "operation": "generate_image",
                 "input_image_document_id": data["refine_document_id"],
-                "image_model_provider": image_provider,
-                "image_model_name": image_name,
+                **images,
+                **extras,
             }
         llm_provider, llm_name = split_model(data["llm"])
-        turn = {
+        return {
             "content": data["content"],
             "operation": "chat",
             "llm_provider": llm_provider,
             "model_name": llm_name,
             "image_generation": "auto" if data["image_generation"] else "off",
+            # Without image generation there is no image model to choose, or to ask for variants.
+            **(images if data["image_generation"] else {}),
+            **extras,
         }
-        if data["image_generation"]:
-            turn.update(image_model_provider=image_provider, image_model_name=image_name)
-        return turn
+
+    def uploads(self) -> dict[str, list]:
+        """The attached files, under the name a chat turn takes them."""
+        files = self.cleaned_data.get("files") or []
+        return {"files": files} if files else {}
 
 
-# Where a service's message names a request field, the form field that shows it.
+# Where a service's message names a request field, the form field that shows it (the first
+# match wins, so the narrow words come before "model" and "document").
 TURN_FIELDS = (
     ("content", "content"),
+    ("region", "regions"),
+    ("mask", "regions"),
+    ("aspect", "aspect_ratio"),
+    ("image_config.n", "n"),
+    ("n=", "n"),
+    ("image_config", "n"),
+    ("input_image_document_ids", "input_image_document_ids"),
+    ("input image", "files"),
+    ("files", "files"),
     ("image_model", "image_model"),
     ("image model", "image_model"),
     ("image provider", "image_model"),

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from designs.models import Document, Message, Project, Thread
+
+# An edit's mask (the area it may change) is stored as a document, but it is not a picture.
+PICTURES = ~Q(operation=Document.Operation.MASK)
 
 
 def threads_with_images(*, project: Project, limit: int, keep: UUID | None = None) -> list[Thread]:
@@ -18,9 +21,9 @@ def threads_with_images(*, project: Project, limit: int, keep: UUID | None = Non
     `keep` (a thread linked from elsewhere) stays in the list even if it is not among the newest.
     """
     first_user = Message.objects.filter(thread=OuterRef("pk"), role=Message.Role.USER).order_by("seq")
+    pictured = Document.objects.filter(PICTURES, project=project, thread__isnull=False).values("thread_id")
     with_images = (
-        Thread.objects.filter(project=project, documents__isnull=False)
-        .distinct()
+        Thread.objects.filter(project=project, id__in=pictured)
         .annotate(first_message=Subquery(first_user.values("content")[:1]))
         .order_by("-created_at")
     )
@@ -33,13 +36,23 @@ def threads_with_images(*, project: Project, limit: int, keep: UUID | None = Non
 def image_models_used(*, project: Project) -> list[tuple[str, str]]:
     """(provider, model) pairs that made at least one of the project's images, sorted."""
     pairs = (
-        Document.objects.filter(project=project)
+        Document.objects.filter(PICTURES, project=project)
         .exclude(model_name="")
         .values_list("model_provider", "model_name")
         .distinct()
         .order_by("model_provider", "model_name")
     )
     return list(pairs)
+
+
+def recent_pictures(*, project: Project, limit: int) -> list[Document]:
+    """The project's newest images of any thread (uploads too, never masks), for picking one."""
+    return list(Document.objects.filter(PICTURES, project=project).order_by("-created_at", "-id")[:limit])
+
+
+def pictures_only(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """`documents` without masks: what the gallery lists and counts."""
+    return documents.filter(PICTURES)
 
 
 def project_thread(*, project: Project, thread_id: UUID) -> Thread | None:

@@ -14,7 +14,7 @@ from typing import Any
 from designs import events
 from designs.events import EventType
 from designs.models import Document, Message, Run, Thread
-from designs.views.pictures import Picture, picture, pictures_with_lineage
+from designs.views.pictures import Picture, area_words, picture, pictures_with_lineage
 
 DIRECT_TOOL_CALL = "direct"  # the tool_call_id of operation=generate_image runs
 
@@ -63,6 +63,17 @@ class Turn:
     attachments: list[Picture] = field(default_factory=list)
     images: list[Picture] = field(default_factory=list)
     progress: Progress | None = None
+
+    @property
+    def edits(self) -> bool:
+        """Whether the turn's images are the one it edits (a refine), not images it attaches."""
+        return self.run is not None and self.run.operation == Run.Operation.GENERATE_IMAGE
+
+    @property
+    def area_note(self) -> str:
+        """Where a confined edit may change its image, from the turn's mask."""
+        masks = self.user.input_documents(role="mask") if self.user else []
+        return area_words((masks[0].metadata or {}).get("regions")) if masks else ""
 
     @property
     def key(self) -> str:
@@ -122,7 +133,9 @@ def conversation(thread: Thread, base: str) -> Conversation:
     )
     runs = {run.id: run for run in Run.objects.filter(thread=thread)}
     documents = list(Document.objects.filter(thread=thread).order_by("created_at", "output_index"))
-    made = pictures_with_lineage([d for d in documents if d.operation != Document.Operation.UPLOAD], base)
+    # Uploads show with the message that carried them; masks (an edit's area) are not pictures.
+    not_made = (Document.Operation.UPLOAD, Document.Operation.MASK)
+    made = pictures_with_lineage([d for d in documents if d.operation not in not_made], base)
     by_run: dict[Any, list[Picture]] = {}
     for item in made:
         by_run.setdefault(item.document.run_id, []).append(item)

@@ -10,12 +10,12 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
 from designs import selectors
-from designs.forms import OPERATION_LABELS, ComposerForm, GalleryFilterForm
+from designs.forms import OPERATION_LABELS, REFINE_CHOICES, ComposerForm, GalleryFilterForm
 from designs.media import request_base_url
 from designs.models import Document, Project, Thread
 from designs.services.documents import document_lineage, documents_for_project
 from designs.views.access import Member, project_page, render_page
-from designs.views.pictures import picture
+from designs.views.pictures import picture, with_edit_areas
 
 IMAGES_PER_PAGE = 48
 THREAD_CHOICES = 200
@@ -66,7 +66,9 @@ def gallery(request: HttpRequest, member: Member) -> HttpResponse:
     form = _filter_form(request, member.project)
     criteria = _criteria(form, member.project)
     documents = (
-        Document.objects.none() if criteria is None else documents_for_project(project=member.project, **criteria)
+        Document.objects.none()
+        if criteria is None
+        else selectors.pictures_only(documents_for_project(project=member.project, **criteria))
     )
     page = Paginator(documents, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
     base = request_base_url(request)
@@ -104,7 +106,7 @@ def image_detail(request: HttpRequest, member: Member, document_id: UUID) -> Htt
         member,
         "dashboard/image.html",
         {
-            "item": picture(document, base),
+            "item": with_edit_areas([picture(document, base)])[0],
             "document": document,
             "operation": OPERATION_LABELS.get(document.operation, document.operation),
             "ancestors": ancestors,
@@ -112,6 +114,7 @@ def image_detail(request: HttpRequest, member: Member, document_id: UUID) -> Htt
             "other_inputs": [picture(d, base) for d in inputs],
             "truncated": lineage.truncated,
             "refine": refine,
+            **REFINE_CHOICES,
         },
         section="gallery",
     )

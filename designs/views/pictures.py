@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from designs.media import display_urls
 from designs.models import Document
@@ -19,6 +20,7 @@ class Picture:
     thumbnail_url: str | None
     parent: Picture | None = None
     children: list[Picture] = field(default_factory=list)
+    mask_regions: list | None = None  # the regions of its edit's mask, when its edit_area lists none
 
     @property
     def id(self) -> str:
@@ -33,14 +35,66 @@ class Picture:
         d = self.document
         return f"{d.model_provider}/{d.model_name}" if d.model_name else ""
 
+    @property
+    def edit_note(self) -> str:
+        """For an edit confined to an area: "Edited inside a 160×80 area"; else ""."""
+        area = (self.document.metadata or {}).get("edit_area")
+        if not isinstance(area, dict):
+            return ""
+        words = area_words(area.get("regions")) or area_words(self.mask_regions)
+        return f"Edited {words or 'inside a marked area'}"
+
+
+def area_words(regions: Any) -> str:
+    """ "inside a 160×80 area": the size of the box around the regions, in the image's pixels."""
+    boxes = [_box(region) for region in regions or [] if isinstance(region, dict)]
+    boxes = [box for box in boxes if box is not None]
+    if not boxes:
+        return ""
+    width = max(b[2] for b in boxes) - min(b[0] for b in boxes)
+    height = max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    return f"inside a {round(width)}×{round(height)} area"
+
+
+def _box(region: dict[str, Any]) -> tuple[float, float, float, float] | None:
+    """(left, top, right, bottom) of a stored rectangle or polygon."""
+    try:
+        if "points" in region:
+            xs, ys = zip(*region["points"], strict=True)
+            return min(xs), min(ys), max(xs), max(ys)
+        x, y = float(region["x"]), float(region["y"])
+        return x, y, x + float(region["width"]), y + float(region["height"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
 
 def picture(document: Document, base: str) -> Picture:
     url, thumbnail = display_urls(document, base)
     return Picture(document, url, thumbnail)
 
 
+def with_edit_areas(pictures: list[Picture]) -> list[Picture]:
+    """Fill in `mask_regions` where a confined edit names its mask but not its regions (an edit
+    confined by the turn records the area on the turn's mask), in one query."""
+    wanted: dict[str, str] = {}  # picture id -> its mask's id
+    for item in pictures:
+        area = (item.document.metadata or {}).get("edit_area")
+        if isinstance(area, dict) and not area.get("regions") and area.get("mask_document_id"):
+            wanted[item.id] = str(area["mask_document_id"])
+    if not wanted:
+        return pictures
+    project_id = pictures[0].document.project_id
+    masks = Document.objects.filter(project_id=project_id, id__in=set(wanted.values()))
+    regions = {str(mask.id): (mask.metadata or {}).get("regions") for mask in masks}
+    for item in pictures:
+        if item.id in wanted:
+            item.mask_regions = regions.get(wanted[item.id])
+    return pictures
+
+
 def pictures_with_lineage(documents: Iterable[Document], base: str) -> list[Picture]:
-    """Pictures for the documents, each with its parent and children (two queries in all)."""
+    """Pictures for the documents, each with its parent and children, and the areas of confined
+    edits (two queries in all, a third when an edit names its area only by its mask)."""
     documents = list(documents)
     children: dict[object, list[Document]] = defaultdict(list)
     if documents:
@@ -58,4 +112,4 @@ def pictures_with_lineage(documents: Iterable[Document], base: str) -> list[Pict
             item.parent = picture(parents[document.parent_id], base)
         item.children = [picture(child, base) for child in children[document.id]]
         out.append(item)
-    return out
+    return with_edit_areas(out)

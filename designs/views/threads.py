@@ -13,19 +13,22 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from designs import selectors
 from designs.exceptions import Conflict, DomainError, LimitReached
-from designs.forms import ComposerForm, ThreadSearchForm, turn_error_field
+from designs.forms import MAX_ATTACHMENTS, REFINE_CHOICES, ComposerForm, ThreadSearchForm, turn_error_field
 from designs.media import request_base_url
 from designs.models import Document, Message, Project, Thread
 from designs.services.threads import assistant_default, thread_create
 from designs.services.turns import turn_accept
 from designs.views.access import Member, project_page, render_page
 from designs.views.conversation import conversation
-from designs.views.pictures import picture
+from designs.views.pictures import area_words, picture
 
 THREADS_PER_PAGE = 25
+PICKER_SIZE = 24  # the newest images of the project the composer offers to attach
 NO_ID = UUID(int=0)  # stands for a document id in URL templates the page's script fills in
 BUSY = "This thread is still generating: wait for the reply to finish, or stop it."
+NOT_MADE = (Document.Operation.UPLOAD, Document.Operation.MASK)  # not images a thread made
 CROWDED = "This project is generating as many replies at once as it may ({limit}): try again when one finishes."
 
 
@@ -34,7 +37,7 @@ def _threads(project: Project, query: str) -> QuerySet[Thread]:
     if query:
         mentioned = Message.objects.filter(project=project, content__icontains=query).values("thread_id")
         threads = threads.filter(Q(title__icontains=query) | Q(id__in=mentioned))
-    made = Document.objects.filter(thread=OuterRef("pk")).exclude(operation=Document.Operation.UPLOAD)
+    made = Document.objects.filter(thread=OuterRef("pk")).exclude(operation__in=NOT_MADE)
     first_user = Message.objects.filter(thread=OuterRef("pk"), role=Message.Role.USER).order_by("seq")
     counted = made.order_by().values("thread").annotate(n=Count("id")).values("n")
     return threads.annotate(
@@ -85,7 +88,9 @@ def thread_detail(request: HttpRequest, member: Member, thread_id: UUID) -> Http
 
 
 def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: ComposerForm) -> HttpResponse:
-    talk = conversation(thread, request_base_url(request))
+    base = request_base_url(request)
+    talk = conversation(thread, base)
+    recent = selectors.recent_pictures(project=member.project, limit=PICKER_SIZE) if member.can_generate else []
     config = {
         "projectId": str(member.project.id),
         "threadId": str(thread.id),
@@ -93,6 +98,7 @@ def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: Com
         "activeRunId": str(talk.active_run.id) if talk.active_run else None,
         "imageUrl": reverse("dashboard:image", args=[member.project.id, NO_ID]),
         "noId": str(NO_ID),
+        "maxAttachments": MAX_ATTACHMENTS,
     }
     first = next((t.user.content for t in talk.turns if t.user and t.user.content), "")
     return render_page(
@@ -105,6 +111,9 @@ def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: Com
             "form": form,
             "config": config,
             "title": thread.title or first or "New thread",
+            "recent": [picture(d, base) for d in recent],
+            "picked": set(form["input_image_document_ids"].value() or []) if form.is_bound else set(),
+            **REFINE_CHOICES,
         },
         section="threads",
     )
@@ -128,14 +137,14 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
     do: a 4xx would put an error in the browser console for every typo."""
     thread = get_object_or_404(Thread, project=member.project, id=thread_id)
     member.require_generator()
-    form = ComposerForm(request.POST)
+    form = ComposerForm(request.POST, request.FILES)
     turn = None
     if form.is_valid():
         try:
             turn = turn_accept(
                 project=member.project,
                 data={**form.turn_data(), "thread_id": str(thread.id)},
-                uploads={},
+                uploads=form.uploads(),
                 base_url=request_base_url(request),
             )
         except DomainError as exc:
@@ -147,17 +156,19 @@ def thread_send(request: HttpRequest, member: Member, thread_id: UUID) -> HttpRe
         return _thread_page(request, member, thread, form)
     if not wants_json:
         return redirect("dashboard:thread", member.project.id, thread.id)
-    source = turn.attachments[0] if form.cleaned_data["refine_document_id"] and turn.attachments else None
-    source_picture = picture(source, request_base_url(request)) if source else None
+    base = request_base_url(request)
+    attached = [picture(d, base) for d in turn.attachments]
+    chips = [{"document_id": p.id, "thumbnail_url": p.small_url} for p in attached]
+    refines = chips[0] if form.cleaned_data["refine_document_id"] and chips else None
     return JsonResponse(
         {
             "thread_id": str(thread.id),
             "run_id": str(turn.run.id) if turn.run else None,
             "user_message_id": str(turn.user_message.id),
             "content": turn.user_message.content,
-            "refines": {"document_id": source_picture.id, "thumbnail_url": source_picture.small_url}
-            if source_picture
-            else None,
+            "refines": refines,
+            "attachments": [] if refines else chips,
+            "area_note": area_words(form.cleaned_data.get("regions")),
         },
         status=201,
     )

@@ -12,7 +12,6 @@
   const turnList = document.getElementById("turns");
   const feedStatus = document.getElementById("feed-status");
   const announcer = document.getElementById("announcer");
-  const composer = document.getElementById("composer");
   const stopButton = document.getElementById("stop-button");
   const sendButton = document.getElementById("send-button");
   const FINISHED = new Set(["completed", "failed", "cancelled", "saved"]);
@@ -67,9 +66,14 @@
       const bubble = turn.querySelector(".bubble.user");
       if (user.messageId) bubble.dataset.messageId = user.messageId;
       if (user.content != null && !slot(bubble, "text").textContent) slot(bubble, "text").textContent = user.content;
-      if (user.refines && slot(bubble, "refines").hidden) {
-        const refines = slot(bubble, "refines");
-        refines.append(chip(user.refines.document_id, user.refines.thumbnail_url, "the image being edited"));
+      const attached = user.refines ? [user.refines] : user.attachments || [];
+      const refines = slot(bubble, "refines");
+      if (attached.length && refines.hidden) {
+        slot(refines, "refines-label").textContent = user.refines ? "Editing" : "Attached";
+        const note = slot(refines, "area-note");
+        const alt = user.refines ? "the image being edited" : "an attached image";
+        for (const item of attached) refines.insertBefore(chip(item.document_id, item.thumbnail_url, alt), note);
+        if (user.areaNote) { note.textContent = `only ${user.areaNote}`; note.dataset.words = user.areaNote; note.hidden = false; }
         refines.hidden = false;
       }
       bubble.hidden = false;
@@ -141,7 +145,7 @@
     return link;
   }
 
-  function figureFor(media, call) {
+  function figureFor(media, call, turnWords) {
     const figure = fromTemplate("tpl-image");
     const id = media.document_id;
     figure.id = `doc-${id}`;
@@ -154,6 +158,8 @@
     img.alt = (media.prompt || "Generated image").slice(0, 160);
     if (media.width && media.height) { img.width = media.width; img.height = media.height; }
     slot(figure, "meta").textContent = `${media.model_name || "upload"} · ${media.width}×${media.height}`;
+    const note = editNote(media.edit_area, turnWords);
+    if (note) { slot(figure, "edit-note").textContent = note; slot(figure, "edit-note").hidden = false; }
     const download = slot(figure, "download");
     download.href = media.url;
     download.download = media.filename || "";
@@ -173,14 +179,26 @@
     return figure;
   }
 
+  /* "Edited inside a 160×80 area" for an edit confined to an area (as designs/views/pictures.py says it). */
+  function editNote(area, turnWords) {
+    if (!area) return "";
+    const corners = (area.regions || []).flatMap((r) => r.points || [[r.x, r.y], [r.x + r.width, r.y + r.height]]);
+    // An edit confined by its turn records the area on the turn's mask, which the turn shows.
+    if (!corners.length) return `Edited ${turnWords || "inside a marked area"}`;
+    const span = (i) => Math.round(Math.max(...corners.map((p) => p[i])) - Math.min(...corners.map((p) => p[i])));
+    return `Edited inside a ${span(0)}×${span(1)} area`;
+  }
+
   /* Show a finished image once, wherever the page already is; link it under its parent. */
   function addImage(turn, media, call) {
     if (!media || !media.document_id) return;
     const images = imagesOf(turn);
     if (call) images.querySelector(`[data-placeholder="${esc(call)}"]`)?.remove();
     if (document.querySelector(`.image-card[data-document-id="${esc(media.document_id)}"]`)) return;
-    images.insertBefore(figureFor(media, call), images.querySelector("[data-placeholder], .image-failed"));
+    const words = slot(turn.querySelector(".bubble.user"), "area-note").dataset.words;
+    images.insertBefore(figureFor(media, call, words), images.querySelector("[data-placeholder], .image-failed"));
     linkUnderParent(media);
+    document.dispatchEvent(new CustomEvent("easel:image", { detail: media }));
     announce("A new image is ready.");
   }
 
@@ -223,7 +241,7 @@
     }
     if (event.message_id) reply.dataset.messageId = event.message_id;
     const model = event.model_name ? `${event.model_provider}/${event.model_name}` : "";
-    const meta = slot(reply, "meta");
+    const meta = reply.querySelector(':scope > [data-slot="meta"]');  // not an image card's own meta
     if (model && !meta.textContent.includes(model)) meta.textContent = meta.textContent ? `${meta.textContent} · ${model}` : model;
     turn.dataset.status = status;
     turn.removeAttribute("aria-busy");
@@ -360,140 +378,15 @@
     get connected() { return Boolean(socket && socket.readyState === WebSocket.OPEN); },
   };
 
-  // --- sending --------------------------------------------------------------------------------------
-  function clearErrors(form) {
-    form.querySelectorAll("[data-errors]").forEach((node) => { node.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
-  }
-
-  function showErrors(form, errors) {
-    const general = form.querySelector('[data-errors="__all__"]');
-    let first = null;
-    for (const [field, problems] of Object.entries(errors)) {
-      const target = form.querySelector(`[data-errors="${esc(field)}"]`) || general;
-      for (const problem of problems) {
-        const line = document.createElement(target === general ? "p" : "span");
-        line.textContent = problem.message || String(problem);
-        target.append(line);
-      }
-      const input = form.elements[field];
-      if (input && input.type !== "hidden" && input.setAttribute) {
-        input.setAttribute("aria-invalid", "true");
-        first = first || input;
-      }
-    }
-    (first || general).focus?.();
-  }
-
-  document.addEventListener("submit", async (event) => {
-    const form = event.target;
-    if (!(form instanceof HTMLFormElement) || !form.matches("form[data-send]")) return;
-    event.preventDefault();
-    if (form.dataset.busy) return;
-    clearErrors(form);
-    const body = new FormData(form);
-    const refining = body.get("refine_document_id");
-    if (refining && composer) body.set("image_model", composer.elements.image_model.value);
-    form.dataset.busy = "1";
-    const button = form.querySelector('button[type="submit"]');
-    button.disabled = true;
-    try {
-      const response = await fetch(form.action, {
-        method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json" },
-      });
-      const data = await response.json().catch(() => null);
-      if (!response.ok || !data || data.errors) {
-        showErrors(form, (data && data.errors) || { __all__: [{ message: `Easel answered ${response.status}; try again.` }] });
-        return;
-      }
-      form.elements.content.value = "";
-      if (data.run_id) {
-        const turn = ensureTurn(data.run_id, { messageId: data.user_message_id, content: data.content, refines: data.refines });
-        setRunning(turn, data.run_id);
-        if (refining) placeholder(turn, "direct");
-        pinned = true;
-        followLatest();
-      }
-      const details = form.closest("details");
-      if (details) details.open = false;
-    } catch {
-      showErrors(form, { __all__: [{ message: "Easel could not be reached. Check the connection and try again." }] });
-    } finally {
-      delete form.dataset.busy;
-      button.disabled = form === composer && Boolean(activeRunId);
-    }
-  });
-
-  if (composer) {
-    const text = composer.elements.content;
-    text.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault();
-        composer.requestSubmit();
-      }
-    });
-    const imageToggle = composer.elements.image_generation;
-    const syncToggle = () => { composer.elements.image_model.disabled = !imageToggle.checked; };
-    imageToggle.addEventListener("change", syncToggle);
-    syncToggle();
-    stopButton.addEventListener("click", stopRun);
-    loadCatalog();
-  }
-
-  async function stopRun() {
-    if (!activeRunId) return;
-    stopButton.disabled = true;
-    try {
-      await fetch(`/api/threads/${config.threadId}/runs/${activeRunId}/cancel`, {
-        method: "POST", credentials: "same-origin",
-        headers: { "X-CSRFToken": composer.elements.csrfmiddlewaretoken.value, "X-Easel-Project": config.projectId },
-      });
-    } finally {
-      stopButton.disabled = false;
-    }
-  }
-
-  // --- model pickers, from the same catalog API clients use ------------------------------------------
-  async function loadCatalog() {
-    const get = async (path) => {
-      const response = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json", "X-Easel-Project": config.projectId } });
-      if (!response.ok) throw new Error(String(response.status));
-      return response.json();
-    };
-    try {
-      const [images, llms] = await Promise.all([get("/api/models/image/all?limit=500"), get("/api/models/llm")]);
-      fillPicker(composer.elements.image_model, images.models);
-      fillPicker(composer.elements.llm, llms.models);
-    } catch {
-      // The pickers keep "Server default", which always works.
-    }
-  }
-
-  function fillPicker(select, models) {
-    const storeKey = `easel:${config.projectId}:${select.name}`;
-    let wanted = select.dataset.value;
-    try { wanted = wanted || localStorage.getItem(storeKey) || ""; } catch { wanted = wanted || ""; }
-    const groups = new Map();
-    for (const model of models) {
-      if (!groups.has(model.provider)) groups.set(model.provider, []);
-      groups.get(model.provider).push(model);
-    }
-    select.replaceChildren(new Option("Server default", ""));
-    for (const [provider, entries] of groups) {
-      const group = document.createElement("optgroup");
-      group.label = provider === "local" ? "local (offline engine)" : provider;
-      for (const model of entries) {
-        const note = model.local_engine ? "" : model.configured === false ? " (no key)" : "";
-        group.append(new Option(`${model.display_name || model.name}${note}`, `${model.provider}/${model.name}`));
-      }
-      select.append(group);
-    }
-    select.value = wanted;
-    if (select.value !== wanted) select.value = "";
-    select.addEventListener("change", () => {
-      try { localStorage.setItem(storeKey, select.value); } catch { /* not remembered */ }
-    });
-  }
+  // --- for composer.js, which sends turns and shows them here at once ---------------------------------
+  window.easelThread = {
+    config,
+    ensureTurn,
+    setRunning,
+    placeholder,
+    get activeRunId() { return activeRunId; },
+    showLatest() { pinned = true; followLatest(); },
+  };
 
   // --- start --------------------------------------------------------------------------------------------
   setActive(activeRunId);

@@ -285,10 +285,16 @@ def test_the_thread_page_works_from_the_keyboard(tab):
     expect(page.get_by_label("Message", exact=True)).to_be_focused()
     page.keyboard.type("hello there")
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Attach images")).to_be_focused()
+    for _ in range(3):  # past "Pick from gallery" (shown once the project has images) to the toggle
+        if page.evaluate("document.activeElement.id") == "id_image_generation":
+            break
+        page.keyboard.press("Tab")
     expect(page.get_by_label("Generate images")).to_be_focused()
     page.keyboard.press("Space")
     expect(page.get_by_label("Generate images")).not_to_be_checked()
     expect(page.get_by_label("Image model")).to_be_disabled()
+    expect(page.get_by_label("Variants")).to_be_disabled()
     page.get_by_label("Message", exact=True).focus()
     page.keyboard.press("Control+Enter")
     turn = page.locator(LAST_TURN)

@@ -152,10 +152,10 @@ def test_composer_errors_come_back_per_field(team, media_root):
     ).json()["errors"]
     assert "not in the model catalog" in unknown["llm"][0]["message"]
     assert "not in the model catalog" in unknown["image_model"][0]["message"]
-    elsewhere = new_thread(team.project)
-    _run, foreign = turn(elsewhere, "another thread's image")
-    wrong_thread = client.post(url, {"content": "edit", "refine_document_id": str(foreign.id)}, headers=JSON)
-    assert "another thread" in wrong_thread.json()["errors"]["refine_document_id"][0]["message"]
+    # Any image of the project may be refined (see test_thread_edits.py), another project's is not found.
+    _run, foreign = turn(new_thread(team.other), "another project's image")
+    wrong_project = client.post(url, {"content": "edit", "refine_document_id": str(foreign.id)}, headers=JSON)
+    assert wrong_project.json()["errors"]["refine_document_id"][0]["message"] == "Document not found"
     assert not Run.objects.filter(thread=thread).exists()
 
 

@@ -257,6 +257,12 @@ CASES: dict[str, list[Case]] = {
             body={"content": "bluer", "refine_document_id": "{target.document}"},
             refused=Refusal(200, says="Document not found"),
         ),
+        post(
+            P + "/threads/{own.thread}/messages",
+            "attaches their image to our message",
+            body={"content": "look", "input_image_document_ids": "{target.document}"},
+            refused=Refusal(200, says="not found (input_image_document_ids)"),
+        ),
     ],
     "projects/<uuid:project_id>/gallery": [
         get(T + "/gallery", "opens their gallery"),

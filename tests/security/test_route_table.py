@@ -11,7 +11,7 @@ from django.urls import Resolver404, resolve
 from rest_framework import serializers
 
 from designs.api.documents import DocumentListApi
-from designs.forms import ComposerForm, GalleryFilterForm
+from designs.forms import ComposerForm, DocumentIdsField, GalleryFilterForm
 from designs.serializers import MessageInputSerializer
 from tests.security.conftest import World
 from tests.security.csrf_table import WRITES
@@ -104,7 +104,8 @@ def _subclasses(cls: type) -> list[type]:
 def _id_fields(cls: type) -> set[str]:
     if issubclass(cls, serializers.Serializer):
         return {name for name, f in cls().fields.items() if isinstance(f, serializers.UUIDField)}
-    return {name for name, f in cls.base_fields.items() if isinstance(f, forms.UUIDField | forms.ModelChoiceField)}
+    id_fields = forms.UUIDField | forms.ModelChoiceField | DocumentIdsField
+    return {name for name, f in cls.base_fields.items() if isinstance(f, id_fields)}
 
 
 def test_every_input_that_takes_an_id_is_listed():
