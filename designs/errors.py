@@ -20,6 +20,7 @@ from rest_framework.views import exception_handler
 from designs.exceptions import (
     Conflict,
     DomainError,
+    Forbidden,
     Invalid,
     LimitReached,
     Mismatch,
@@ -38,6 +39,7 @@ STATUSES: dict[type[DomainError], int] = {
     DomainError: 400,
     Invalid: 400,
     NotConfigured: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Mismatch: 422,

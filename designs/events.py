@@ -38,6 +38,8 @@ class EventType(StrEnum):
     RUN_FAILED = "run_failed"  # terminal: the run failed (`error`, `error_kind`)
     RUN_CANCELLED = "run_cancelled"  # terminal: the run was cancelled
     ERROR = "error"  # terminal, never logged: a reader could not follow the run (log down, wait timed out)
+    REVIEW_UPDATED = "review_updated"  # Easel's, thread and project feeds: an image's review status changed
+    COMMENT_ADDED = "comment_added"  # Easel's, thread and project feeds: a review comment on an image
 
 
 # The events after which a run sends nothing more: its stream ends and its log expires.
@@ -189,6 +191,14 @@ def publish(
         **fields,
     }
     streams = [run_stream(run_id), thread_stream(thread_id), project_stream(project_id)]
+    return get_log().append(streams, event)
+
+
+def publish_feed(*, project_id: object, thread_id: object | None, type: EventType, **fields: Any) -> str:
+    """Append an event that belongs to no run (review news) to the project's feed and, when the
+    image has one, its thread's. Returns the event's id in the project stream."""
+    event = {"type": EventType(type).value, "thread_id": str(thread_id) if thread_id else None, **fields}
+    streams = [project_stream(project_id), *([thread_stream(thread_id)] if thread_id else [])]
     return get_log().append(streams, event)
 
 

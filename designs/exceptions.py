@@ -24,6 +24,10 @@ class NotConfigured(Invalid):
     """The request needs a provider, key or setting this project or server does not have."""
 
 
+class Forbidden(DomainError):
+    """The caller is who they say, and their role does not allow this (a 403)."""
+
+
 class NotFound(DomainError):
     """No such object in the caller's project; other projects' objects are not found either."""
 

@@ -19,9 +19,11 @@ from designs.db import release_connection
 from designs.events import EventType
 from designs.exceptions import Invalid, NotFound
 from designs.models import Document
+from designs.services.comments import resolve_revised
 from designs.services.documents import document_create
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.model_choice import takes_input_images
+from designs.services.review import record_refusal, review_new_image
 from workers.adapters import image_for
 from workers.image_inputs import Area, call_area, named_documents, turn_inputs
 from workers.image_plan import Plan
@@ -121,8 +123,8 @@ class ImageTool:
                 regions=arguments.get("regions"),
             )
         except ToolError as exc:
-            self.ctx.emit(EventType.MEDIA_FAILED, tool_call_id=call.id, error=str(exc))
-            return {"status": "error", "error": str(exc)}
+            self.ctx.emit(EventType.MEDIA_FAILED, tool_call_id=call.id, error=str(exc), reason_code=exc.kind)
+            return {"status": "error", "error": str(exc), "reason_code": exc.kind}
         first = documents[0]
         return {
             "status": "success",
@@ -167,6 +169,14 @@ class ImageTool:
                 plan.request, on_preview=lambda p: self._preview(p, tool_call_id), cancelled=self.ctx.cancelled
             )
         except ProviderError as exc:
+            if exc.kind == "content_policy":
+                record_refusal(
+                    project_id=self.run.project_id,
+                    prompt=prompt,
+                    model=f"{self.run.image_provider}/{self.run.image_model}",
+                    reason=exc.message,
+                    reason_code=exc.kind,
+                )
             if exc.kind in TOOL_ERROR_KINDS:
                 raise ToolError(exc.message, exc.kind) from exc
             raise
@@ -242,6 +252,8 @@ class ImageTool:
             output_index=index,
             metadata=metadata,
         )
+        review_new_image(document)  # flags, and pending when the project's policy says so
+        resolve_revised(document)  # a revise run resolves the comments it applied
         self.ctx.add_document(document, tool_call_id)
         return document
 

@@ -9,11 +9,14 @@ The models live by subject (projects, conversations, documents); import them fro
 from designs.models.conversations import Assistant, IdempotencyKey, Message, Run, Thread
 from designs.models.documents import EXTENSIONS, Document, DocumentParent, MessageInput, document_upload_to
 from designs.models.projects import ApiKey, Invitation, Membership, Project, ProviderCredential
+from designs.models.review import AuditEntry, Comment, ReviewDecision, ReviewPolicy, ReviewStatus, Via
 
 __all__ = [
     "EXTENSIONS",
     "ApiKey",
     "Assistant",
+    "AuditEntry",
+    "Comment",
     "Document",
     "DocumentParent",
     "IdempotencyKey",
@@ -23,7 +26,11 @@ __all__ = [
     "MessageInput",
     "Project",
     "ProviderCredential",
+    "ReviewDecision",
+    "ReviewPolicy",
+    "ReviewStatus",
     "Run",
     "Thread",
+    "Via",
     "document_upload_to",
 ]

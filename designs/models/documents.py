@@ -69,6 +69,10 @@ class Document(models.Model):
     tool_call_id = models.CharField(max_length=200, null=True, blank=True)
     output_index = models.PositiveSmallIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
+    # Where review stands (designs.models.review.ReviewStatus) and what moderation found:
+    # [{"code", "label", "score"}].
+    review_status = models.CharField(max_length=20, default="unreviewed")
+    flags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -76,6 +80,7 @@ class Document(models.Model):
         ordering = ["created_at"]
         indexes = [
             models.Index(fields=["project", "-created_at"]),
+            models.Index(fields=["project", "review_status", "-created_at"]),
             models.Index(fields=["thread", "created_at"]),
             # Reference counting of shared files asks "does any other row use this name?".
             models.Index(fields=["file"]),

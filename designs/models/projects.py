@@ -81,6 +81,9 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # What the key may do, like a member's role: member (generate, comment), reviewer (decide,
+    # comment; never generate) or admin (everything, the default: what every key could do before).
+    role = models.CharField(max_length=16, default="admin")
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.project})"

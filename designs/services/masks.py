@@ -112,6 +112,7 @@ def parse_regions(value: Any, *, size: tuple[int, int], field: str = "regions") 
     """`regions` checked against a width x height image and normalised.
 
     Each is a rectangle `{"x", "y", "width", "height"}` or a polygon `{"points": [[x, y], ...]}`
+    (or `{"polygon": [...]}`)
     (an optional `"type"` of "rect" or "polygon" says which), in the image's pixels. Invalid
     names the first region that is outside the image, has no area or crosses itself.
     """
@@ -127,6 +128,8 @@ def parse_regions(value: Any, *, size: tuple[int, int], field: str = "regions") 
 def _region(item: Any, where: str, size: tuple[int, int]) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise Invalid(f"{where} must be an object: a rectangle {{x, y, width, height}} or a polygon {{points}}")
+    if "polygon" in item and "points" not in item:  # {"polygon": [[x, y], ...]} says the same
+        item = {**{k: v for k, v in item.items() if k != "polygon"}, "points": item["polygon"], "type": "polygon"}
     kind = item.get("type")
     if kind is None:
         kind = "polygon" if "points" in item else "rect"

@@ -52,6 +52,7 @@ def test_the_table_gives_each_kind_its_own_status():
         "DomainError": 400,
         "Invalid": 400,
         "NotConfigured": 400,
+        "Forbidden": 403,
         "NotFound": 404,
         "Conflict": 409,
         "Mismatch": 422,

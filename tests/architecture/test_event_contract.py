@@ -38,7 +38,8 @@ SENT_BY_EASEL = {
 NOT_SENT_YET = {"reasoning_streaming", "reasoning_ended"}  # thinking
 OUT_OF_SCOPE = {"tts_stream_start", "tts_audio_chunk", "tts_stream_end"}  # voice
 NEVER_SENT = {"message_complete", "run_completed", "tool_calls"}  # aliases: "Do not emit"
-EASELS_OWN = {"media_preview", "media_failed", "run_restarted"}  # not in the catalogue; clients ignore them
+# Not in the catalogue; clients ignore them. The review ones go to thread and project feeds only.
+EASELS_OWN = {"media_preview", "media_failed", "run_restarted", "review_updated", "comment_added"}
 CONTRACT = ROOT.parent / "shared" / "contract" / "backboard-api.md"
 
 
