@@ -22,6 +22,7 @@ from django.test import Client
 from designs.models import Message, MessageInput, Project, Run
 from designs.services.projects import api_key_create
 from workers import pipeline
+from workers.image_inputs import turn_inputs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -138,8 +139,11 @@ def test_attachment_ids_become_ordered_inputs_and_every_edit_still_finds_its_sou
         def __init__(self, ctx) -> None:
             self.run = ctx.run
 
-        def generate(self, *, prompt: str, parent, tool_call_id: str) -> None:
-            edited[str(self.run.id)] = parent.id if parent else None
+        def turn(self):
+            return turn_inputs(self.run)
+
+        def generate(self, *, prompt: str, inputs, tool_call_id: str) -> None:
+            edited[str(self.run.id)] = inputs[0].id if inputs else None
 
     monkeypatch.setattr(pipeline, "ImageTool", RecordingTool)
     for edit in (direct_edit, late_edit):
