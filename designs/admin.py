@@ -25,6 +25,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from designs import media
+from designs.admin_review import FlagFilter, ReviewActions, ReviewStatusFilter
 from designs.media import display_urls
 from designs.models import ApiKey, Assistant, Document, Membership, Project, Run, Thread
 from designs.services.documents import document_delete
@@ -336,14 +337,15 @@ class ModelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Document)
-class DocumentAdmin(ViewOnly, DeletesThroughServices, admin.ModelAdmin):
+class DocumentAdmin(ReviewActions, ViewOnly, DeletesThroughServices, admin.ModelAdmin):
     """Documents are immutable (an edit makes a new one), so no upload and no replacing a file
     here; deleting goes through `document_delete`, which keeps files other documents share."""
 
     # "thumbnail_image", not "thumbnail": a model field of that name would win over the method.
-    list_display = ("thumbnail_image", "filename", "project", "operation", "image_model", "short_prompt", "created_at")
+    list_display = ("thumbnail_image", "filename", "project", "operation", "review_status", "image_model")
+    list_display += ("short_prompt", "created_at")
     list_display_links = ("thumbnail_image", "filename")
-    list_filter = ("project", "operation", ModelFilter, "created_at")
+    list_filter = ("project", ReviewStatusFilter, FlagFilter, "operation", ModelFilter, "created_at")
     date_hierarchy = "created_at"
     search_fields = ("prompt", "filename", "sha256")
     list_select_related = ("project",)
@@ -352,6 +354,7 @@ class DocumentAdmin(ViewOnly, DeletesThroughServices, admin.ModelAdmin):
         ("Image", {"fields": ("operation", "status", "mime_type", "file_size_bytes", "width", "height", "sha256")}),
         ("Stored files", {"fields": ("stored_files", "thumbnail_width", "thumbnail_height")}),
         ("Generation", {"fields": ("prompt", "revised_prompt", "model_provider", "model_name", "seed")}),
+        ("Review", {"fields": ("review_status", "flags")}),
         ("Origin", {"fields": ("tool_call_id", "output_index", "metadata", "created_at", "updated_at")}),
     )
     readonly_fields = ("preview", "stored_files")

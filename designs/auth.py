@@ -33,7 +33,7 @@ class ApiCaller:
     project: Project
     api_key: ApiKey | None = None
     user: Any = None
-    role: str | None = None  # the member's role; None for API keys
+    role: str | None = None  # the member's role, or the key's (member, reviewer or admin)
 
     is_authenticated = True
     is_anonymous = False
@@ -41,6 +41,11 @@ class ApiCaller:
     @property
     def pk(self) -> str:  # DRF throttles and logging look for it
         return str(self.api_key.pk if self.api_key else self.project.pk)
+
+    @property
+    def via(self) -> str:
+        """How the call came, for the audit trail: a key's is the API's, a session's the dashboard's."""
+        return "api" if self.api_key is not None else "ui"
 
 
 def authenticate_key(raw: str | None) -> ApiCaller:
@@ -57,7 +62,7 @@ def authenticate_key(raw: str | None) -> ApiCaller:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return ApiCaller(project=key.project, api_key=key)
+    return ApiCaller(project=key.project, api_key=key, role=key.role)
 
 
 def member_caller(request: Any, user: Any) -> ApiCaller:
@@ -86,28 +91,38 @@ def enforce_csrf(request: Any) -> None:
         raise exceptions.PermissionDenied("CSRF check failed: send the csrftoken cookie's value as X-CSRFToken")
 
 
-def authenticate_request(request: Any, user: Any = None) -> ApiCaller:
-    """X-API-Key first; otherwise the signed-in session user (with CSRF for unsafe methods)."""
+def authenticate_request(
+    request: Any, user: Any = None, *, reviewer_writes: bool = False, generates: bool = False
+) -> ApiCaller:
+    """X-API-Key first; otherwise the signed-in session user (with CSRF for unsafe methods).
+
+    A reviewer (a member, or a key, of that role) only reads, except on the review routes
+    (`reviewer_writes`: decide, comment, resolve, revise), and never starts a turn (`generates`:
+    a run costs money and is not theirs to start). Refused before anything is read or stored."""
     raw = request.headers.get("X-API-Key")
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
     if raw is None and user is not None and user.is_authenticated:
         caller = member_caller(request, user)
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if unsafe:
             enforce_csrf(request)
-            if caller.role == Membership.Role.REVIEWER:
-                raise exceptions.PermissionDenied("Reviewers have read-only access to a project")
-        return caller
-    return authenticate_key(raw)
+    else:
+        caller = authenticate_key(raw)
+    if unsafe and caller.role == Membership.Role.REVIEWER:
+        if generates:
+            raise exceptions.PermissionDenied("Reviewers cannot generate images")
+        if not reviewer_writes:
+            raise exceptions.PermissionDenied("Reviewers have read-only access to a project")
+    return caller
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request) -> tuple[ApiCaller, ApiKey | None] | None:
-        raw = request.headers.get("X-API-Key")
-        if raw is None:
+        user = None
+        if request.headers.get("X-API-Key") is None:
             user = getattr(request._request, "user", None)
-            if user is not None and user.is_authenticated:
-                caller = authenticate_request(request._request, user)
-                return caller, None
-        caller = authenticate_key(raw)
+        # A review view says reviewers may write to it (designs/api/review.py).
+        view = (request.parser_context or {}).get("view")
+        caller = authenticate_request(request._request, user, reviewer_writes=getattr(view, "reviewer_writes", False))
         return caller, caller.api_key
 
     def authenticate_header(self, request) -> str:

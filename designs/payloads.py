@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from designs.media import media_urls
-from designs.models import Assistant, Document, Message, Run, Thread
+from designs.models import Assistant, Comment, Document, Message, ReviewDecision, ReviewPolicy, Run, Thread
 from designs.services.documents import Lineage
 
 
@@ -80,6 +80,8 @@ def image_facts(document: Document) -> dict[str, Any]:
         "message_id": _optional_id(document.message_id),
         "edit_area": (document.metadata or {}).get("edit_area"),
         "sizing": (document.metadata or {}).get("sizing"),
+        "review_status": document.review_status,
+        "flags": document.flags or [],
     }
 
 
@@ -128,6 +130,8 @@ def media_payload(document: Document, base: str) -> dict[str, Any]:
             "sha256",
             "edit_area",
             "sizing",
+            "review_status",
+            "flags",
         ),
         "expires_at": urls["expires_at"],
     }
@@ -212,7 +216,7 @@ def document_payload(document: Document, base_url: str) -> dict[str, Any]:
             **_pick(facts, "message_id", "run_id"),
             "original_filename": stored.get("original_filename"),
             "upload": upload or None,
-            **_pick(facts, "edit_area", "sizing"),
+            **_pick(facts, "edit_area", "sizing", "review_status", "flags"),
             **({"regions": stored.get("regions") or []} if document.operation == Document.Operation.MASK else {}),
             "url": urls["url"],
             "url_expires_at": urls["expires_at"],
@@ -264,4 +268,59 @@ def context_usage(run: Run, context_limit: int) -> dict[str, Any]:
         "context_limit": context_limit,
         "summary_tokens": 0,
         "model": run.llm_model,
+    }
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def review_payload(document: Document, base_url: str, *, approvals: int, approvals_needed: int) -> dict[str, Any]:
+    """One image of `GET /reviews`: the document, and where its review stands (`comment_count`
+    is the queue's annotation)."""
+    return {
+        **document_payload(document, base_url),
+        "review_status": document.review_status,
+        "flags": document.flags or [],
+        "comment_count": getattr(document, "comment_count", 0),
+        "parent_document_id": _optional_id(document.parent_id),
+        "approvals": approvals,
+        "approvals_needed": approvals_needed,
+    }
+
+
+def decision_payload(decision: ReviewDecision) -> dict[str, Any]:
+    return {
+        "decision_id": str(decision.id),
+        "decision": decision.decision,
+        "reason": decision.reason,
+        "reason_code": decision.reason_code,
+        "actor": decision.actor,
+        "via": decision.via,
+        "created_at": iso(decision.created_at),
+    }
+
+
+def comment_payload(comment: Comment) -> dict[str, Any]:
+    return {
+        "comment_id": str(comment.id),
+        "document_id": str(comment.document_id),
+        "text": comment.text,
+        "regions": comment.regions or [],
+        "actor": comment.actor,
+        "via": comment.via,
+        "created_at": iso(comment.created_at),
+        "resolved": comment.resolved_at is not None,
+        "resolved_at": iso(comment.resolved_at),
+        "resolved_by_document_id": _optional_id(comment.resolved_by_document_id),
+        "revise_run_id": _optional_id(comment.revise_run_id),
+    }
+
+
+def policy_payload(policy: ReviewPolicy) -> dict[str, Any]:
+    return {
+        "required": policy.required,
+        "gate_delivery": policy.gate_delivery,
+        "approvals_needed": policy.approvals_needed,
+        "blocked_terms": policy.blocked_terms or [],
+        "updated_at": iso(policy.updated_at),
     }

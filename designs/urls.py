@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from designs.api import catalog, documents, providers, runs, threads, unsupported, usage
+from designs.api import audit, catalog, documents, providers, review, runs, threads, unsupported, usage
 from designs.api.messages import thread_messages
+from designs.api.revise import document_revise
 from designs.api.tool_outputs import run_submit_tool_outputs, thread_tool_outputs
 
 urlpatterns = [
@@ -34,6 +35,14 @@ urlpatterns = [
     path("documents/<uuid:document_id>", documents.DocumentDetailApi.as_view()),
     path("documents/<uuid:document_id>/status", documents.DocumentStatusApi.as_view()),
     path("documents/<uuid:document_id>/lineage", documents.DocumentLineageApi.as_view()),
+    path("documents/<uuid:document_id>/review", review.DocumentReviewApi.as_view()),
+    path("documents/<uuid:document_id>/comments", review.DocumentCommentsApi.as_view()),
+    path("documents/<uuid:document_id>/revise", document_revise),
+    path("comments/<uuid:comment_id>/resolve", review.CommentResolveApi.as_view()),
+    path("review/policy", review.ReviewPolicyApi.as_view()),
+    path("reviews", review.ReviewListApi.as_view()),
+    path("reviews/bulk", review.ReviewBulkApi.as_view()),
+    path("documents/<uuid:document_id>/content", documents.DocumentContentApi.as_view()),
     path("media/<uuid:document_id>.thumb.webp", documents.media_thumbnail),
     path("media/<uuid:document_id>.<str:ext>", documents.media_file),
     path("models/image/all", catalog.ImageModelListApi.as_view()),
@@ -53,4 +62,5 @@ urlpatterns = [
     path("providers", providers.ProviderListApi.as_view()),
     path("providers/<str:provider>/credentials", providers.ProviderCredentialApi.as_view()),
     path("usage", usage.UsageApi.as_view()),
+    path("audit", audit.AuditApi.as_view()),
 ]

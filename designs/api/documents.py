@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from designs import media
-from designs.api.base import ProjectApiView, ok
+from designs.api.base import JsonWhateverAsked, ProjectApiView, ok
+from designs.api.delivery import content_refusal, signed_media_refusal
 from designs.errors import error_response
 from designs.exceptions import Invalid, NotFound
 from designs.models import Assistant, Document, DocumentParent, Project, Thread
@@ -125,6 +126,21 @@ class DocumentLineageApi(ProjectApiView):
         return Response(lineage_payload(lineage, self.base_url()))
 
 
+class DocumentContentApi(ProjectApiView):
+    """`GET /documents/{id}/content`: the image's bytes for the caller's project (keys of the
+    reviewer or admin role and signed-in members see it gated or not; a member-role key gets the
+    signed URL's 403 while the image waits for review)."""
+
+    content_negotiation_class = JsonWhateverAsked
+
+    def get(self, request: Request, document_id: uuid.UUID) -> HttpResponse:
+        document = _document_get(self.project, document_id)
+        if not document.file:
+            raise NotFound("Media not found")
+        refused = content_refusal(request.user, document)
+        return refused or _serve(request._request, document, media.ORIGINAL)
+
+
 def media_file(request: HttpRequest, document_id: uuid.UUID, ext: str) -> HttpResponse:
     """A signed media URL: no API key, but a valid unexpired signature for this document."""
     return _media(request, document_id, media.ORIGINAL, ext)
@@ -147,6 +163,12 @@ def _media(request: HttpRequest, document_id: uuid.UUID, variant: str, ext: str)
     stored = media.stored_file(document, variant) if document else None
     if document is None or not stored or media.media_path(document, variant) != f"/api/media/{document_id}.{ext}":
         return error_response("Media not found", 404)
+    # A review policy may hold the image back (delivery gating); its project's members still see it.
+    refused = signed_media_refusal(request, document)
+    return refused or _serve(request, document, variant)
+
+
+def _serve(request: HttpRequest, document: Document, variant: str) -> HttpResponse:
     if settings.EASEL_MEDIA_DELIVERY != "stream":
         return _redirect(document, variant)
     return _stream(request, document, variant)

@@ -55,7 +55,7 @@ async def thread_messages(request: HttpRequest, thread_id: str | None = None) ->
 def _accept(request: HttpRequest, thread_id: str | None, user) -> tuple[Run | None, str | None, bool]:
     """The turn to answer: its run (None: the message was only saved), the user message's id,
     and whether to stream. A repeated Idempotency-Key answers with the earlier turn's."""
-    caller = authenticate_request(request, user)
+    caller = authenticate_request(request, user, generates=True)
     # This view is not DRF's, so its throttle never sees it: the same meter, by hand.
     caller_meter(caller)
     data, uploads = _parse_body(request)

@@ -5,8 +5,9 @@
     PUT    /api/providers/{provider}/credentials   {"api_key": "...", "base_url"?: "..."} store or replace it
     DELETE /api/providers/{provider}/credentials   forget it (runs fall back to the server's key)
 
-Who may call: any API key of the project (a key can already spend the project's money), or a
-signed-in member whose role is owner or admin. Keys never come back out.
+Who may call: an API key of the admin role (every key made before keys had roles), or a
+signed-in member whose role is owner or admin; member and reviewer keys are refused like
+members and reviewers are. Keys never come back out.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def credential_payload(credential: ProviderCredential) -> dict[str, Any]:
 class ProviderApiView(ProjectApiView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        role = getattr(request.user, "role", None)
-        if role is not None and role not in MANAGING_ROLES:  # a session member, not an API key
-            raise exceptions.PermissionDenied("Only the project's owners and admins manage provider keys")
+        role = getattr(request.user, "role", None)  # the member's role, or the key's
+        if role not in MANAGING_ROLES:
+            raise exceptions.PermissionDenied(
+                "Only the project's owners and admins (and admin keys) manage provider keys"
+            )
 
 
 class ProviderListApi(ProviderApiView):

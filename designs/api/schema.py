@@ -22,15 +22,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
+from designs.api.schema_audit import AUDIT_COMPONENTS
 from designs.api.schema_catalog import CATALOG_COMPONENTS
 from designs.api.schema_components import COMPONENTS, STRING, UUID, Schema, ref
 from designs.api.schema_events import EVENT_COMPONENTS, sse_content
+from designs.api.schema_review import REVIEW_COMPONENTS
 from designs.serializers import MessageInputSerializer
 
 ERROR_MEANINGS = {
     400: "The request is invalid; `detail` names the field and the rule.",
     401: "The X-API-Key header is missing, or the key is unknown or revoked.",
-    403: "Not allowed: a reviewer's write, a failed CSRF check, a member who may not manage keys.",
+    403: "Not allowed: the caller's role (a reviewer's turn, a member's decision or key change), or no CSRF token.",
     404: "Not found. Another project's ids are not found either.",
     409: "Conflicts with the current state: a run that does not wait for tool outputs, a key in use.",
     413: "The request body is over the configured limit.",
@@ -170,7 +172,7 @@ MEDIA_ANSWERS = {
     (200, "image/*"): OpenApiResponse(response={"type": "string", "format": "binary"}, description="The bytes."),
     302: OpenApiResponse(description="Redirect to a short-lived presigned bucket URL (bucket deployments)."),
     304: OpenApiResponse(description="Not modified (If-None-Match matched the ETag)."),
-    403: OpenApiResponse(response=ref("Error"), description="The signature is missing, wrong or expired."),
+    403: OpenApiResponse(response=ref("Error"), description="A bad or expired signature, or held back in review."),
     **errors(404),
 }
 SIGNATURE = [
@@ -368,8 +370,10 @@ PLAIN_VIEWS = [
 
 def add_plain_views(endpoints: list[tuple]) -> list[tuple]:
     """PREPROCESSING_HOOKS: the plain views' stand-ins join the endpoints DRF's enumerator found."""
+    from designs.api.schema_review_drf import REVIEW_PLAIN_VIEWS  # it imports this module
+
     added = []
-    for path, stand_in in PLAIN_VIEWS:
+    for path, stand_in in [*PLAIN_VIEWS, *REVIEW_PLAIN_VIEWS]:
         callback = stand_in.as_view()
         for method in ("GET", "POST"):
             if hasattr(stand_in, method.lower()):
@@ -388,6 +392,8 @@ def finish(result: dict, generator: Any, request: Any, public: bool) -> dict:
     schemas.update(COMPONENTS)
     schemas.update(CATALOG_COMPONENTS)
     schemas.update(EVENT_COMPONENTS)
+    schemas.update(REVIEW_COMPONENTS)
+    schemas.update(AUDIT_COMPONENTS)
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if operation.get("operationId") in TURN_OPERATIONS:

@@ -101,6 +101,17 @@ ATTACHMENT = obj(
     description="A document a user message attached.",
 )
 
+REVIEW_STATUS = {
+    "type": "string",
+    "enum": ["unreviewed", "pending", "approved", "changes_requested", "rejected"],
+    "description": "unreviewed: no review policy applies and nobody decided; pending: waits for reviewers.",
+}
+FLAG = obj(
+    {"code": STRING, "label": STRING, "score": NUMBER},
+    description="What a moderation classifier found (code `blocked_term` for the project's blocked terms).",
+    examples=[{"code": "blocked_term", "label": "Blocked term: dragon fire", "score": 1.0}],
+)
+
 EDIT_AREA = obj(
     {
         "mask_document_id": UUID,
@@ -143,9 +154,12 @@ MEDIA = obj(
         "sha256": STRING,
         "edit_area": nullable(EDIT_AREA),
         "sizing": nullable(SIZING),
+        "review_status": REVIEW_STATUS,
+        "flags": array(ref("Flag")),
         "expires_at": nullable(WHEN),
     },
-    "document_id file_size_bytes filename url thumbnail_url media_type mime_type operation expires_at",
+    "document_id file_size_bytes filename url thumbnail_url media_type mime_type operation review_status flags "
+    "expires_at",
     description="A generated image: the `media` object of `media_generated` events and `generated_media` lists.",
 )
 
@@ -276,6 +290,8 @@ DOCUMENT = obj(
                 "upload": nullable(OBJECT),
                 "edit_area": nullable(EDIT_AREA),
                 "sizing": nullable(SIZING),
+                "review_status": REVIEW_STATUS,
+                "flags": array(ref("Flag")),
                 "regions": array(OBJECT),
                 "url": STRING,
                 "url_expires_at": nullable(WHEN),
@@ -283,7 +299,7 @@ DOCUMENT = obj(
                 "thumbnail_width": nullable(INT),
                 "thumbnail_height": nullable(INT),
             },
-            "source operation mime_type url",
+            "source operation mime_type review_status flags url",
             description="Easel's facts about the image, and its signed URLs.",
         ),
     },
@@ -337,6 +353,7 @@ def deleted(id_name: str) -> Schema:
 
 COMPONENTS: dict[str, Schema] = {
     "Error": ERROR,
+    "Flag": FLAG,
     "ToolCall": TOOL_CALL,
     "Assistant": ASSISTANT,
     "Attachment": ATTACHMENT,

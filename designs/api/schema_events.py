@@ -14,6 +14,8 @@ from designs.api.schema_components import (
     COUNT,
     EXAMPLE_UUID,
     NUMBER,
+    OBJECT,
+    REVIEW_STATUS,
     STRING,
     TEXT,
     UUID,
@@ -56,6 +58,8 @@ MEDIA_EXAMPLE = {
     "filename": "33333333-3333-4333-8333-333333333333.png",
     "operation": "generate",
     "prompt": "A tiny red robot watering a sunflower",
+    "review_status": "unreviewed",
+    "flags": [],
     "expires_at": "2026-01-01T00:00:00Z",
 }
 
@@ -117,10 +121,11 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
         {"tool_call_id": "call_9x", "media": MEDIA_EXAMPLE},
     ),
     EventType.MEDIA_FAILED: (
-        "Easel's: the image tool failed; the LLM hears why and the run goes on.",
-        {"tool_call_id": STRING, "error": STRING},
+        "Easel's: the image tool failed; the LLM hears why and the run goes on. `reason_code` is stable "
+        "(`content_policy`, `safety`, ... for a provider's refusal, which is kept in the audit trail).",
+        {"tool_call_id": STRING, "error": STRING, "reason_code": STRING},
         ("error",),
-        {"tool_call_id": "call_9x", "error": "The image model refused the prompt"},
+        {"tool_call_id": "call_9x", "error": "The image model refused the prompt", "reason_code": "content_policy"},
     ),
     EventType.TOOL_SUBMIT_REQUIRED: (
         "The run pauses for the outputs of the caller's own tools (never generate_image); the stream "
@@ -190,6 +195,31 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
         (),
         {"message_id": "44444444-4444-4444-8444-444444444444", "content": "Here is"},
     ),
+    EventType.REVIEW_UPDATED: (
+        "Easel's, on the thread and project feeds only: an image's review status or flags changed (a "
+        "decision, a flag, a new version waiting for review). `decision` is the one just made, if any.",
+        {
+            "document_id": UUID,
+            "review_status": REVIEW_STATUS,
+            "flags": array(ref("Flag")),
+            "approvals": COUNT,
+            "decision": nullable({"type": "string", "enum": ["approved", "changes_requested", "rejected"]}),
+        },
+        ("document_id", "review_status", "flags", "approvals"),
+        {"document_id": EXAMPLE_UUID, "review_status": "approved", "flags": [], "approvals": 1, "decision": "approved"},
+    ),
+    EventType.COMMENT_ADDED: (
+        "Easel's, on the thread and project feeds only: a review comment on an image.",
+        {"document_id": UUID, "comment_id": UUID, "text": STRING, "regions": array(OBJECT), "actor": STRING},
+        ("document_id", "comment_id", "text", "regions", "actor"),
+        {
+            "document_id": EXAMPLE_UUID,
+            "comment_id": "77777777-7777-4777-8777-777777777777",
+            "text": "Make the sky bluer here",
+            "regions": [{"type": "rect", "x": 0, "y": 0, "width": 256, "height": 128}],
+            "actor": "rita@example.com",
+        },
+    ),
     EventType.ERROR: (
         "Terminal, never logged: the reader could not follow the run (its log went away, or the wait "
         "timed out). Reconnect with Last-Event-ID.",
@@ -201,16 +231,32 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
 
 # The events a reader builds itself carry no id and maybe no thread (designs/streaming.py).
 _READER_BUILT = {EventType.ERROR}
+# Review news belongs to no run: only the feeds carry it, with its image's thread (if it has one).
+_FEED_ONLY = {EventType.REVIEW_UPDATED, EventType.COMMENT_ADDED}
+
+
+def _envelope(kind: EventType) -> tuple[dict[str, Schema], list[str], dict[str, str]]:
+    """The fields every event of the kind carries besides its own, those required, and example ids."""
+    event_id = {"event_id": "1767225600000-0"}
+    if kind in _READER_BUILT:
+        return {"run_id": UUID}, ["type", "run_id"], {"run_id": "55555555-5555-4555-8555-555555555555"}
+    if kind in _FEED_ONLY:
+        return (
+            {"thread_id": nullable(UUID), "event_id": EVENT_ID},
+            ["type", "thread_id"],
+            {"thread_id": EXAMPLE_UUID, **event_id},
+        )
+    ids = {"thread_id": EXAMPLE_UUID, "assistant_id": "22222222-2222-4222-8222-222222222222"}
+    return (
+        ENVELOPE,
+        ["type", "thread_id", "assistant_id", "run_id"],
+        {"run_id": "55555555-5555-4555-8555-555555555555", **ids, **event_id},
+    )
 
 
 def _event_schema(kind: EventType) -> Schema:
     meaning, fields, required, example = CATALOGUE[kind]
-    envelope = {"run_id": UUID} if kind in _READER_BUILT else ENVELOPE
-    always = ["type", "run_id"] if kind in _READER_BUILT else ["type", "thread_id", "assistant_id", "run_id"]
-    ids = {"run_id": "55555555-5555-4555-8555-555555555555"}
-    if kind not in _READER_BUILT:
-        ids |= {"thread_id": EXAMPLE_UUID, "assistant_id": "22222222-2222-4222-8222-222222222222"}
-        ids["event_id"] = "1767225600000-0"
+    envelope, always, ids = _envelope(kind)
     sample = {"type": kind.value, **ids, **example}
     return {
         "type": "object",

@@ -22,8 +22,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import designs.api.schema  # noqa: F401 - registers the extensions and hooks
+import designs.api.schema_audit_drf  # noqa: F401
 import designs.api.schema_catalog_drf  # noqa: F401
 import designs.api.schema_drf  # noqa: F401
+import designs.api.schema_review_drf  # noqa: F401
 
 REDOC_POLICY = build_policy(update={"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 

@@ -51,7 +51,7 @@ async def thread_tool_outputs(request: HttpRequest) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, user, thread_id: str | None, run_id: str | None, stream: bool | None) -> Continuation:
-    caller = authenticate_request(request, user)
+    caller = authenticate_request(request, user, generates=True)  # a continued run generates
     caller_meter(caller)  # not a DRF view: metered by hand, like POST /threads/messages
     data, uploads = _parse_body(request)
     if uploads:

@@ -15,10 +15,15 @@ def project_get_or_create(*, name: str) -> tuple[Project, bool]:
 
 
 @transaction.atomic
-def api_key_create(*, project: Project, name: str = "", created_by=None) -> tuple[ApiKey, str]:
-    """A new key for the project and its secret, which is never stored and never shown again."""
+def api_key_create(*, project: Project, name: str = "", created_by=None, role: str = "admin") -> tuple[ApiKey, str]:
+    """A new key for the project and its secret, which is never stored and never shown again.
+    `role` (member, reviewer or admin) is what the key may do; admin, everything, by default."""
+    if role not in ("member", "reviewer", "admin"):
+        raise ValueError(f"unknown key role {role!r}")
     secret, prefix, hashed = new_key_material()
-    key = ApiKey.objects.create(project=project, name=name, prefix=prefix, hashed_key=hashed, created_by=created_by)
+    key = ApiKey.objects.create(
+        project=project, name=name, prefix=prefix, hashed_key=hashed, created_by=created_by, role=role
+    )
     return key, secret
 
 

@@ -17,7 +17,17 @@ from django.db import transaction
 from designs import events
 from designs.events import EventType
 from designs.exceptions import Conflict, Forbidden, Invalid, NotFound
-from designs.models import ApiKey, AuditEntry, Document, Project, ReviewDecision, ReviewPolicy, ReviewStatus, Via
+from designs.models import (
+    ApiKey,
+    AuditEntry,
+    Comment,
+    Document,
+    Project,
+    ReviewDecision,
+    ReviewPolicy,
+    ReviewStatus,
+    Via,
+)
 from designs.services import moderation
 
 DECIDERS = frozenset({"owner", "admin", "reviewer", "staff"})
@@ -128,12 +138,15 @@ def _terms(value: Any) -> list[str]:
 def review_new_image(document: Document) -> Document:
     """Set where a freshly generated image starts: flags from moderation, then `pending` when the
     policy requires review, when it was flagged, or when it is a new version of a reviewed image
-    (approval never carries from parent to child); otherwise `unreviewed`."""
+    (approval never carries from parent to child), or when it is a revise made from comments;
+    otherwise `unreviewed`."""
     policy = policy_of(document.project_id)
     flags = moderation.classify(document, terms=policy.blocked_terms)
     parent_status = Document.objects.filter(pk=document.parent_id).values_list("review_status", flat=True).first()
     reviewed_parent = parent_status not in (None, ReviewStatus.UNREVIEWED)
-    pending = policy.required or bool(flags) or reviewed_parent
+    # A revise applies reviewers' comments: its result goes back to them, whatever the policy.
+    revised = document.run_id is not None and Comment.objects.filter(revise_run_id=document.run_id).exists()
+    pending = policy.required or bool(flags) or reviewed_parent or revised
     status = ReviewStatus.PENDING if pending else ReviewStatus.UNREVIEWED
     Document.objects.filter(pk=document.pk).update(review_status=status, flags=flags)
     document.review_status, document.flags = status, flags
@@ -176,12 +189,7 @@ def decide(document: Document, who: Who, decision: str, *, reason: str = "", rea
     a second decision by the same person."""
     if not who.can_decide:
         raise Forbidden("Only owners, admins and reviewers decide on images; members can comment")
-    if decision not in ReviewDecision.Decision.values:
-        raise Invalid(f"decision must be one of {', '.join(ReviewDecision.Decision.values)}")
-    if not isinstance(reason, str) or len(reason) > MAX_REASON:
-        raise Invalid(f"reason must be text of at most {MAX_REASON} characters")
-    if not isinstance(reason_code, str) or len(reason_code) > 64:
-        raise Invalid("reason_code must be text of at most 64 characters")
+    _check_decision(decision, reason, reason_code)
     with transaction.atomic():
         current = Document.objects.select_for_update().get(pk=document.pk)
         _check_open(current, who)
@@ -217,6 +225,15 @@ def decide(document: Document, who: Who, decision: str, *, reason: str = "", rea
     return current
 
 
+def _check_decision(decision: Any, reason: Any, reason_code: Any) -> None:
+    if decision not in ReviewDecision.Decision.values:
+        raise Invalid(f"decision must be one of {', '.join(ReviewDecision.Decision.values)}")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON:
+        raise Invalid(f"reason must be text of at most {MAX_REASON} characters")
+    if not isinstance(reason_code, str) or len(reason_code) > 64:
+        raise Invalid("reason_code must be text of at most 64 characters")
+
+
 def _check_open(document: Document, who: Who) -> None:
     if document.operation == Document.Operation.MASK:
         raise Invalid("A mask is not reviewed: review the image it was used on")
@@ -225,21 +242,33 @@ def _check_open(document: Document, who: Who) -> None:
     newer = Document.objects.filter(parent=document).exclude(review_status=ReviewStatus.UNREVIEWED).first()
     if newer is not None:
         raise Conflict(f"Document {document.id} is superseded by a newer version ({newer.id}); review that one")
-    mine = ReviewDecision.objects.filter(document=document)
-    if who.user is not None:
-        mine = mine.filter(actor_user=who.user)
-    elif who.api_key is not None:
-        mine = mine.filter(actor_key=who.api_key)
-    else:
-        mine = mine.none()
-    if mine.exists():
+    if decision_by(document, who) is not None:
         raise Conflict(f"You already decided on document {document.id}; another reviewer must add the next approval")
+
+
+def decision_by(document: Document, who: Who) -> ReviewDecision | None:
+    """`who`'s decision on `document` (a person or key decides once); None for Easel's."""
+    if who.user is not None:
+        mine = ReviewDecision.objects.filter(document=document, actor_user=who.user)
+    elif who.api_key is not None:
+        mine = ReviewDecision.objects.filter(document=document, actor_key=who.api_key)
+    else:
+        return None
+    return mine.order_by("-created_at").first()
 
 
 def approvals_of(document: Document) -> int:
     """Distinct people (or keys) who approved `document`."""
-    rows = ReviewDecision.objects.filter(document=document, decision=ReviewDecision.Decision.APPROVED)
-    return len({(r.actor_user_id, r.actor_key_id, r.actor) for r in rows})
+    return approvals_by_document([document.id]).get(document.id, 0)
+
+
+def approvals_by_document(ids: list[Any]) -> dict[Any, int]:
+    """Distinct approvers of each of the documents `ids` (one query for a page of them)."""
+    rows = ReviewDecision.objects.filter(document_id__in=ids, decision=ReviewDecision.Decision.APPROVED)
+    people: dict[Any, set[tuple[Any, ...]]] = {}
+    for document_id, *person in rows.values_list("document_id", "actor_user_id", "actor_key_id", "actor"):
+        people.setdefault(document_id, set()).add(tuple(person))
+    return {document_id: len(found) for document_id, found in people.items()}
 
 
 def bulk_decide(project: Project, who: Who, ids: Any, decision: str, *, reason: str = "") -> list[dict[str, Any]]:
@@ -250,6 +279,7 @@ def bulk_decide(project: Project, who: Who, ids: Any, decision: str, *, reason: 
         raise Invalid(f"document_ids: {len(ids)} ids is over the limit of 500")
     if not who.can_decide:
         raise Forbidden("Only owners, admins and reviewers decide on images; members can comment")
+    _check_decision(decision, reason, "")  # a bad decision or reason is the whole request's 400
     results = []
     for raw in ids:
         try:

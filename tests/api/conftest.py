@@ -36,3 +36,7 @@ def bravo(db) -> Tenant:
 
 def row_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in (Project, Assistant, Thread, Message, Run, Document)}
+
+
+# The audit trail's readers are a team's roles (tests/api/test_audit.py).
+from tests.dashboard.conftest import media_root, team  # noqa: E402, F401

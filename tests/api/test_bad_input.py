@@ -246,5 +246,5 @@ def test_a_reviewer_signed_in_can_read_but_not_start_runs(alpha):
         URL, data=json.dumps({"content": "draw a cat", "llm_provider": "local"}), content_type="application/json"
     )
 
-    assert_refused(response, 403, mentions="read-only")
+    assert_refused(response, 403, mentions="Reviewers cannot generate images")
     assert row_counts() == before

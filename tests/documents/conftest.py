@@ -136,3 +136,4 @@ def _filesystem(settings, tmp_path: Path) -> LocalStore:
 
 # The in-process tenants of tests/api: alpha is ours, bravo a stranger.
 from tests.api.conftest import alpha, bravo  # noqa: E402, F401
+from tests.dashboard.conftest import media_root, team  # noqa: E402, F401 (delivery gating's team)
