@@ -97,6 +97,22 @@ AREA_FIELDS = ("area_x", "area_y", "area_width", "area_height")
 REFINE_CHOICES = {"variant_choices": VARIANTS, "aspect_choices": ASPECT_RATIOS}
 
 
+def area_from_numbers(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
+    """`regions` from the four area numbers when no script drew it: the numbers are how the area
+    is typed (or sent without a script), so their errors show as the area's, one control."""
+    for name in AREA_FIELDS:
+        for problem in form._errors.pop(name, []):
+            form.add_error("regions", f"{form.fields[name].label}: {problem}")
+    numbers = [data.get(name) for name in AREA_FIELDS]
+    if data.get("regions") is None and any(v is not None for v in numbers):
+        if any(v is None for v in numbers):
+            form.add_error("regions", "Give the area's x, y, width and height, or clear it.")
+        else:
+            x, y, width, height = numbers
+            data["regions"] = [{"x": x, "y": y, "width": width, "height": height}]
+    return data
+
+
 class ComposerForm(forms.Form):
     """One turn from the thread page: a chat message (with attached or picked images), or (with
     refine_document_id) an edit of one image sent straight to the image model, optionally
@@ -144,19 +160,7 @@ class ComposerForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        # The four numbers are how the area is typed (or sent without a script): one control, one error.
-        for name in AREA_FIELDS:
-            for problem in self._errors.pop(name, []):
-                self.add_error("regions", f"{self.fields[name].label}: {problem}")
-        numbers = [data.get(name) for name in AREA_FIELDS]
-        if data.get("regions") is None and any(v is not None for v in numbers):
-            if any(v is None for v in numbers):
-                self.add_error("regions", "Give the area's x, y, width and height, or clear it.")
-            else:
-                x, y, width, height = numbers
-                data["regions"] = [{"x": x, "y": y, "width": width, "height": height}]
-        return data
+        return area_from_numbers(self, super().clean())
 
     def image_config(self) -> dict[str, Any]:
         """How many images, in what shape: only what differs from the model's own default."""
@@ -259,6 +263,18 @@ class GalleryFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, validators=[_in_date_range], widget=forms.DateInput(attrs={"type": "date"})
     )
+    status = forms.ChoiceField(
+        label="Review",
+        required=False,
+        choices=[
+            ("", "Any status"),
+            ("pending", "Pending review"),
+            ("changes_requested", "Changes requested"),
+            ("approved", "Approved"),
+            ("rejected", "Rejected"),
+            ("unreviewed", "Not reviewed"),
+        ],
+    )
 
     def __init__(self, *args: Any, threads: list[tuple[str, str]], models: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -321,6 +337,16 @@ class ApiKeyForm(forms.Form):
         max_length=ApiKey._meta.get_field("name").max_length,
         help_text="So you can tell keys apart, e.g. “staging server”.",
     )
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("admin", "Admin"), ("reviewer", "Reviewer"), ("member", "Member")],
+        initial="admin",
+        required=False,  # left out, as by a form from before roles: admin, what every key could do
+        help_text="Admin: everything. Reviewer: decide and comment, never generate. Member: generate and comment.",
+    )
+
+    def clean_role(self) -> str:
+        return self.cleaned_data["role"] or "admin"
 
 
 OPERATION_LABELS = dict(Document.Operation.choices)

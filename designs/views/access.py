@@ -20,6 +20,7 @@ from django.shortcuts import render
 from designs.auth import SESSION_PROJECT_KEY
 from designs.models import Membership, Project
 from designs.services.members import can_generate, can_manage
+from designs.services.review import DECIDERS, Who
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,16 @@ class Member:
     def can_generate(self) -> bool:
         return can_generate(self.role)
 
+    @property
+    def can_decide(self) -> bool:
+        """Owners, admins and reviewers approve, request changes and reject; members comment."""
+        return self.role in DECIDERS
+
+    @property
+    def who(self) -> Who:
+        """The member as the actor of a review action taken on a page."""
+        return Who(role=self.role, via="ui", user=self.user)
+
     def require_manager(self) -> None:
         if not self.can_manage:
             raise PermissionDenied("Only owners and admins can do that.")
@@ -55,6 +66,10 @@ class Member:
     def require_generator(self) -> None:
         if not self.can_generate:
             raise PermissionDenied("Reviewers can look at threads and images but not start generations.")
+
+    def require_decider(self) -> None:
+        if not self.can_decide:
+            raise PermissionDenied("Only owners, admins and reviewers decide on images; members can comment.")
 
 
 View = Callable[..., HttpResponse]

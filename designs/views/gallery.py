@@ -65,10 +65,11 @@ def _criteria(form: GalleryFilterForm, project: Project) -> dict | None:
 def gallery(request: HttpRequest, member: Member) -> HttpResponse:
     form = _filter_form(request, member.project)
     criteria = _criteria(form, member.project)
+    status = form.cleaned_data.get("status") if criteria else None
     documents = (
         Document.objects.none()
         if criteria is None
-        else selectors.pictures_only(documents_for_project(project=member.project, **criteria))
+        else selectors.pictures_only(documents_for_project(project=member.project, **criteria), review_status=status)
     )
     page = Paginator(documents, IMAGES_PER_PAGE).get_page(request.GET.get("page"))
     base = request_base_url(request)
@@ -107,6 +108,7 @@ def image_detail(request: HttpRequest, member: Member, document_id: UUID) -> Htt
         "dashboard/image.html",
         {
             "item": with_edit_areas([picture(document, base)])[0],
+            "can_review": document.operation != Document.Operation.UPLOAD,
             "document": document,
             "operation": OPERATION_LABELS.get(document.operation, document.operation),
             "ancestors": ancestors,

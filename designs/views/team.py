@@ -242,8 +242,13 @@ def key_create(request: HttpRequest, member: Member) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _keys_page(request, member, form)
-    key, secret = api_key_create(project=member.project, name=form.cleaned_data["name"], created_by=request.user)
-    _show_once(request, "key", id=str(key.id), name=key.name, secret=secret)
+    key, secret = api_key_create(
+        project=member.project,
+        name=form.cleaned_data["name"],
+        created_by=request.user,
+        role=form.cleaned_data["role"],
+    )
+    _show_once(request, "key", id=str(key.id), name=key.name, secret=secret, role=key.role)
     return redirect("dashboard:keys", member.project.id)
 
 

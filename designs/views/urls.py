@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from designs.views import gallery, home, team, threads
+from designs.views import activity, gallery, home, review, review_item, team, threads
 
 app_name = "dashboard"
 
@@ -17,6 +17,15 @@ urlpatterns = [
     path("projects/<uuid:project_id>/threads/<uuid:thread_id>/messages", threads.thread_send, name="thread_send"),
     path("projects/<uuid:project_id>/gallery", gallery.gallery, name="gallery"),
     path("projects/<uuid:project_id>/images/<uuid:document_id>", gallery.image_detail, name="image"),
+    path("projects/<uuid:project_id>/review", review.queue, name="review"),
+    path("projects/<uuid:project_id>/review/decide", review.bulk_decide, name="review_bulk"),
+    path("projects/<uuid:project_id>/review/<uuid:document_id>", review_item.focus, name="review_item"),
+    path("projects/<uuid:project_id>/review/<uuid:document_id>/card", review.card, name="review_card"),
+    path("projects/<uuid:project_id>/review/<uuid:document_id>/decide", review_item.decide, name="review_decide"),
+    path("projects/<uuid:project_id>/review/<uuid:document_id>/comments", review_item.comment, name="review_comment"),
+    path("projects/<uuid:project_id>/review/<uuid:document_id>/revise", review_item.revise, name="review_revise"),
+    path("projects/<uuid:project_id>/activity", activity.activity, name="activity"),
+    path("projects/<uuid:project_id>/settings/review", activity.policy, name="review_policy"),
     path("projects/<uuid:project_id>/members", team.members, name="members"),
     path("projects/<uuid:project_id>/members/invite", team.member_add, name="member_add"),
     path("projects/<uuid:project_id>/members/<int:membership_id>/role", team.member_role, name="member_role"),

@@ -191,4 +191,7 @@
   window.addEventListener("resize", () => {
     document.querySelectorAll("form[data-area-form]").forEach((form) => place(form));
   });
+
+  // A form that is always open (a review comment) takes drags from the start.
+  document.querySelectorAll("form[data-area-form][data-area-open]").forEach((form) => activate(form, true));
 })();

@@ -28,11 +28,13 @@ from PIL import Image
 from designs import media
 from designs.auth import PROJECT_HEADER, SESSION_PROJECT_KEY
 from designs.models import Document, Invitation, Membership, Message, Project, Run
+from designs.services.comments import comment_add
 from designs.services.credentials import credential_set
 from designs.services.documents import document_create
 from designs.services.images import inspect_image
 from designs.services.invitations import token_hash
 from designs.services.projects import api_key_create
+from designs.services.review import Who
 from designs.services.threads import assistant_default, thread_create
 from tests.support.storage import use_local_media
 
@@ -68,6 +70,7 @@ class World:
     expires: str
     sig: str
     thumb_sig: str
+    comment: str  # a review comment on `document`
     owner: Any = None
     member: Any = None
 
@@ -75,7 +78,16 @@ class World:
         """Strings that must never appear in an answer to another project's caller."""
         ids = [self.project, self.thread, self.thread2, self.assistant, self.run, self.document, self.document2]
         people = [self.owner.email, self.member.email]
-        return [*ids, self.key, self.invitation, self.invite_token, self.secret, self.secret[:12], *people]
+        return [
+            *ids,
+            self.comment,
+            self.key,
+            self.invitation,
+            self.invite_token,
+            self.secret,
+            self.secret[:12],
+            *people,
+        ]
 
 
 def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_status: str) -> World:
@@ -111,6 +123,12 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
     document2 = document_create(
         project=project, data=uploaded, facts=inspect_image(uploaded), thread=thread2, operation="upload"
     )
+    comment = comment_add(
+        document,
+        Who(role="owner", via="ui", user=owner),
+        text=f"{name}'s note",
+        regions=[{"x": 2, "y": 2, "width": 8, "height": 6}],
+    )
     credential_set(project=project, provider=provider, api_key=f"sk-{name}-{secrets.token_hex(12)}")
     invite_token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
@@ -139,6 +157,7 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
         expires=str(expires),
         sig=media.signature(str(document.id), expires),
         thumb_sig=media.signature(str(document.id), expires, media.THUMBNAIL),
+        comment=str(comment.id),
         owner=owner,
         member=member,
     )

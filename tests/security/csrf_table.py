@@ -28,6 +28,12 @@ WRITES: dict[str, tuple[str, ...]] = {
     "api/assistants/<str:assistant_id>/memories/<str:memory_id>": ("PUT", "DELETE"),
     "api/documents/<uuid:document_id>": ("DELETE",),
     "api/providers/<str:provider>/credentials": ("PUT", "DELETE"),
+    "api/review/policy": ("PUT",),
+    "api/reviews/bulk": ("POST",),
+    "api/documents/<uuid:document_id>/review": ("POST",),
+    "api/documents/<uuid:document_id>/comments": ("POST",),
+    "api/documents/<uuid:document_id>/revise": ("POST",),
+    "api/comments/<uuid:comment_id>/resolve": ("POST",),
     # Answers every method (a storage write and delete of its own), sessions or not.
     "healthz": ALL,
     # Django's LoginView redirects a signed-in user whatever the method.
@@ -43,6 +49,11 @@ WRITES: dict[str, tuple[str, ...]] = {
     "projects/<uuid:project_id>/members/<int:membership_id>/remove": ("POST",),
     "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/revoke": ("POST",),
     "projects/<uuid:project_id>/invitations/<uuid:invitation_id>/renew": ("POST",),
+    "projects/<uuid:project_id>/review/decide": ("POST",),
+    "projects/<uuid:project_id>/review/<uuid:document_id>/decide": ("POST",),
+    "projects/<uuid:project_id>/review/<uuid:document_id>/comments": ("POST",),
+    "projects/<uuid:project_id>/review/<uuid:document_id>/revise": ("POST",),
+    "projects/<uuid:project_id>/settings/review": ("POST",),
     "projects/<uuid:project_id>/keys/new": ("POST",),
     "projects/<uuid:project_id>/keys/<uuid:key_id>/revoke": ("POST",),
 }
@@ -71,6 +82,7 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/documents/<uuid:document_id>",
         "api/documents/<uuid:document_id>/status",
         "api/documents/<uuid:document_id>/lineage",
+        "api/documents/<uuid:document_id>/content",
         "api/models/image/all",
         "api/models/image/providers",
         "api/models/image/(?P<model_name>.+)",
@@ -94,6 +106,14 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/providers",
         "api/providers/<str:provider>/credentials",
         "api/usage",
+        "api/audit",
+        "api/review/policy",
+        "api/reviews",
+        "api/reviews/bulk",
+        "api/documents/<uuid:document_id>/review",
+        "api/documents/<uuid:document_id>/comments",
+        "api/documents/<uuid:document_id>/revise",
+        "api/comments/<uuid:comment_id>/resolve",
     )
 }
 # The API reference (designs/api/schema_views.py): DRF views, so exempt; they answer GET alone.
@@ -109,6 +129,9 @@ EXTRA: dict[tuple[str, str], Case] = {
     ("api/assistants", "POST"): Case("POST", "/api/assistants", "makes an assistant", body={"name": "new"}),
     ("api/providers/<str:provider>/credentials", "PUT"): Case(
         "PUT", "/api/providers/{own.provider}/credentials", "stores a key", body={"api_key": "sk-ours-new-key-1234"}
+    ),
+    ("api/review/policy", "PUT"): Case(
+        "PUT", "/api/review/policy", "requires review", body={"required": True, "approvals_needed": 2}
     ),
     ("accounts/logout", "POST"): Case("POST", "/accounts/logout", "signs out"),
     ("projects/switch", "POST"): Case(

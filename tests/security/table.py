@@ -204,6 +204,47 @@ CASES: dict[str, list[Case]] = {
     ],
     "api/documents/<uuid:document_id>/status": [get("/api/documents/{target.document}/status", "reads its status")],
     "api/documents/<uuid:document_id>/lineage": [get("/api/documents/{target.document}/lineage", "reads its lineage")],
+    "api/documents/<uuid:document_id>/content": [get("/api/documents/{target.document}/content", "fetches its bytes")],
+    # A deleted document's id still finds its entries; another project's is not found.
+    "api/audit": [get("/api/audit?document_id={target.document}", "reads their image's audit trail")],
+    # Review: their image, their comment, in a path, a body or a filter; a bulk decision answers
+    # each id on its own, so theirs fails alone, as not found (their header: 404 before any of it).
+    "api/reviews": [get("/api/reviews?thread_id={target.thread}", "filters the review queue by their thread")],
+    "api/reviews/bulk": [
+        post(
+            "/api/reviews/bulk",
+            "approves their image among ours",
+            body={"document_ids": ["{target.document}"], "decision": "approved"},
+            refused=Refusal(200, says="Document not found"),
+            modes=("key", "session+header", "session"),
+        )
+    ],
+    "api/documents/<uuid:document_id>/review": [
+        post("/api/documents/{target.document}/review", "approves their image", body={"decision": "approved"})
+    ],
+    "api/documents/<uuid:document_id>/comments": [
+        get("/api/documents/{target.document}/comments", "reads their image's comments"),
+        post(
+            "/api/documents/{target.document}/comments",
+            "comments on their image",
+            body={"text": "bluer", "regions": [{"x": 1, "y": 1, "width": 4, "height": 4}]},
+        ),
+    ],
+    "api/documents/<uuid:document_id>/revise": [
+        post(
+            "/api/documents/{target.document}/revise",
+            "revises their image with their comment",
+            body={"comment_ids": ["{target.comment}"], "stream": True},  # the control's run is never awaited
+        ),
+        post(
+            "/api/documents/{own.document}/revise",
+            "revises our image with their comment",
+            body={"comment_ids": ["{target.comment}"], "stream": True},
+        ),
+    ],
+    "api/comments/<uuid:comment_id>/resolve": [
+        post("/api/comments/{target.comment}/resolve", "resolves their comment")
+    ],
     # Media URLs need no key: the signature is the permission, so another document's is refused.
     "api/media/<uuid:document_id>.thumb.webp": [
         get(
@@ -275,6 +316,68 @@ CASES: dict[str, list[Case]] = {
     "projects/<uuid:project_id>/images/<uuid:document_id>": [
         get(T + "/images/{target.document}", "opens their image"),
         get(P + "/images/{target.document}", "opens their image under our project"),
+    ],
+    # Review pages: their image in a path, a filter or a form; their comment applied to ours. A
+    # page shows a refusal in words (200) where a form names their object, as the gallery does.
+    "projects/<uuid:project_id>/review": [
+        get(T + "/review", "opens their review queue"),
+        get(
+            P + "/review?thread={target.thread}",
+            "filters our queue by their thread",
+            refused=Refusal(200, says="No such thread in this project."),
+        ),
+    ],
+    "projects/<uuid:project_id>/review/decide": [
+        post(
+            T + "/review/decide",
+            "decides in their project",
+            body={"decision": "approved", "document_ids": "{own.document}"},
+        ),
+        post(
+            P + "/review/decide",
+            "approves their image from our queue",
+            body={"decision": "approved", "document_ids": "{target.document}"},
+            refused=Refusal(302, location=P + "/review"),  # with "Document not found" for that image
+        ),
+    ],
+    "projects/<uuid:project_id>/review/<uuid:document_id>": [
+        get(T + "/review/{target.document}", "reviews their image"),
+        get(P + "/review/{target.document}", "reviews their image under our project"),
+    ],
+    "projects/<uuid:project_id>/review/<uuid:document_id>/card": [
+        get(P + "/review/{target.document}/card", "fetches their image's queue card"),
+    ],
+    "projects/<uuid:project_id>/review/<uuid:document_id>/decide": [
+        post(T + "/review/{target.document}/decide", "approves their image", body={"decision": "approved"}),
+        post(
+            P + "/review/{target.document}/decide",
+            "approves their image under our project",
+            body={"decision": "approved"},
+        ),
+    ],
+    "projects/<uuid:project_id>/review/<uuid:document_id>/comments": [
+        post(P + "/review/{target.document}/comments", "comments on their image", body={"text": "bluer"}),
+    ],
+    "projects/<uuid:project_id>/review/<uuid:document_id>/revise": [
+        post(T + "/review/{target.document}/revise", "revises their image", body={"comment_ids": "{target.comment}"}),
+        post(
+            P + "/review/{own.document}/revise",
+            "applies their comment to our image",
+            body={"comment_ids": "{target.comment}"},
+            refused=Refusal(200, says="Comment not found"),
+        ),
+    ],
+    "projects/<uuid:project_id>/activity": [
+        get(T + "/activity", "reads their activity"),
+        get(
+            P + "/activity?document_id={target.document}",
+            "reads their image's activity in ours",
+            refused=Refusal(200, says="Nothing matches these filters"),
+        ),
+    ],
+    "projects/<uuid:project_id>/settings/review": [
+        get(T + "/settings/review", "reads their review policy"),
+        post(T + "/settings/review", "changes their review policy", body={"required": "on", "approvals_needed": "2"}),
     ],
     "projects/<uuid:project_id>/members": [get(T + "/members", "lists their members")],
     "projects/<uuid:project_id>/members/invite": [
@@ -373,6 +476,7 @@ EXEMPT: dict[str, str] = {
     "api/models/video/all": "no id: refused, Easel has no video",
     "api/providers": "no id: the caller's project's providers (a list)",
     "api/usage": "no id: the caller's project's usage (dates only)",
+    "api/review/policy": "no id: the caller's project's review policy; PUT changes it",
     "api/threads/realtime": "no id: the SDK's realtime voice socket, refused after the key is checked",
     "api/schema": "no id and no project data: the public OpenAPI document",
     "api/docs": "no id and no project data: the API reference page (Swagger UI)",
@@ -400,6 +504,8 @@ LISTS = [
     "/api/documents",
     "/api/providers",
     "/api/usage",
+    "/api/reviews",
+    "/api/review/policy",
     "/api/models/image/all",
     "/api/models/llm",
     "/api/models",

@@ -83,6 +83,7 @@ def test_lists_show_only_the_callers_project(url, mode, ours, theirs):
 
 
 PAGES = ["threads", "gallery", "members", "keys", "threads/{own.thread}", "images/{own.document}"]
+PAGES += ["review?status=all", "review/{own.document}", "activity", "settings/review"]
 
 
 @pytest.mark.parametrize("page", PAGES)

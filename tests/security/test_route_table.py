@@ -11,7 +11,9 @@ from django.urls import Resolver404, resolve
 from rest_framework import serializers
 
 from designs.api.documents import DocumentListApi
+from designs.api.review import ReviewListApi
 from designs.forms import ComposerForm, DocumentIdsField, GalleryFilterForm
+from designs.review_forms import AuditFilterForm, BulkDecisionForm, ReviewFilterForm, ReviseForm
 from designs.serializers import MessageInputSerializer
 from tests.security.conftest import World
 from tests.security.csrf_table import WRITES
@@ -25,7 +27,7 @@ def _ids() -> World:
     return World(
         name="x", project=u(), thread=u(), thread2=u(), assistant=u(), run=u(), document=u(), document2=u(),
         membership="7", key=u(), secret="esk_x", provider="openai", invitation=u(), invite_token="tok-en_1",
-        expires="1", sig="ab", thumb_sig="cd",
+        expires="1", sig="ab", thumb_sig="cd", comment=u(),
     )  # fmt: skip
 
 
@@ -92,8 +94,13 @@ def test_every_write_route_is_in_the_csrf_table():
 ID_INPUTS: dict[type, str] = {
     MessageInputSerializer: "api/threads/messages",
     DocumentListApi.FilterSerializer: "api/documents",
+    ReviewListApi.FilterSerializer: "api/reviews",
     ComposerForm: "projects/<uuid:project_id>/threads/<uuid:thread_id>/messages",
     GalleryFilterForm: "projects/<uuid:project_id>/gallery",
+    ReviewFilterForm: "projects/<uuid:project_id>/review",
+    BulkDecisionForm: "projects/<uuid:project_id>/review/decide",
+    ReviseForm: "projects/<uuid:project_id>/review/<uuid:document_id>/revise",
+    AuditFilterForm: "projects/<uuid:project_id>/activity",
 }
 
 
