@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from designs.api import audit, catalog, documents, providers, review, runs, threads, unsupported, usage
+from designs.api.feed import feed_events
 from designs.api.messages import thread_messages
 from designs.api.revise import document_revise
 from designs.api.tool_outputs import run_submit_tool_outputs, thread_tool_outputs
 
 urlpatterns = [
+    path("events", feed_events),
     path("threads/messages", thread_messages),
     path("threads/tool-outputs", thread_tool_outputs),
     path("threads", threads.ThreadListApi.as_view()),

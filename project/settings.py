@@ -371,6 +371,8 @@ EASEL_REDIS_MAX_CONNECTIONS = env.int("EASEL_REDIS_MAX_CONNECTIONS", default=500
 EASEL_EVENT_LOG_TTL = env.int("EASEL_EVENT_LOG_TTL", default=24 * 3600)
 EASEL_RUN_WAIT_TIMEOUT = env.int("EASEL_RUN_WAIT_TIMEOUT", default=EASEL_RUN_TIME_LIMIT + 30)
 EASEL_SSE_KEEPALIVE = env.float("EASEL_SSE_KEEPALIVE", default=15.0)
+# How long one GET /api/events connection stays open; the client reconnects with its last event id.
+EASEL_FEED_SECONDS = env.float("EASEL_FEED_SECONDS", default=300.0)
 EASEL_MAX_TOOL_ROUNDS = env.int("EASEL_MAX_TOOL_ROUNDS", default=4)
 # Seconds a run paused for the caller's own tools waits for their outputs before the sweep ends it.
 EASEL_TOOL_OUTPUT_TIMEOUT = env.int("EASEL_TOOL_OUTPUT_TIMEOUT", default=600)

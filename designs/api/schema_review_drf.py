@@ -120,5 +120,28 @@ class ReviseDoc(APIView):
     def post(self, request: Any, document_id: str) -> None: ...
 
 
+class FeedEventsDoc(APIView):
+    @extend_schema(
+        operation_id="feed_events",
+        tags=["review"],
+        summary="Follow the project's feed (or one thread's) as Server-Sent Events",
+        description=(
+            "Run events and the review news no run carries (review_updated, comment_added), replayed after "
+            "Last-Event-ID (or ?after=), then live. A connection lasts EASEL_FEED_SECONDS at most (300 by "
+            "default); reconnect with the last event id, as EventSource does."
+        ),
+        parameters=[
+            query("thread_id", {"type": "string", "format": "uuid"}, "Only this thread's feed."),
+            query("types", {"type": "string", "maxLength": 400}, "Comma-separated event types to keep."),
+            query("after", {"type": "string", "pattern": r"^\d{1,20}-\d{1,20}$"}, "Resume after this event id."),
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(response=STRING, description="The feed's events."),
+            **errors(*READ),
+        },
+    )
+    def get(self, request: Any) -> None: ...
+
+
 # (path, stand-in): joined to schema.PLAIN_VIEWS by its preprocessing hook.
-REVIEW_PLAIN_VIEWS = [("/api/documents/{document_id}/revise", ReviseDoc)]
+REVIEW_PLAIN_VIEWS = [("/api/documents/{document_id}/revise", ReviseDoc), ("/api/events", FeedEventsDoc)]

@@ -128,6 +128,7 @@ CASES: dict[str, list[Case]] = {
         get("/api/threads/{target.thread}/documents", "lists their thread's images"),
         post("/api/threads/{target.thread}/documents", "uploads into their thread", upload="file"),
     ],
+    "api/events": [get("/api/events?thread_id={target.thread}", "follows their thread's feed")],
     "api/threads/<uuid:thread_id>/runs/<uuid:run_id>/events": [
         get("/api/threads/{target.thread}/runs/{target.run}/events", "follows their run"),
         get("/api/threads/{own.thread}/runs/{target.run}/events", "follows their run under our thread"),
