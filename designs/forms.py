@@ -113,7 +113,29 @@ def area_from_numbers(form: forms.Form, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class ComposerForm(forms.Form):
+class AreaForm(forms.Form):
+    """An area of an image: `regions` drawn by the page's script, or four numbers typed (or sent
+    without a script); one control, whose errors all show as the area's."""
+
+    regions = forms.JSONField(required=False, widget=forms.HiddenInput)
+    area_x = forms.IntegerField(label="X", required=False)
+    area_y = forms.IntegerField(label="Y", required=False)
+    area_width = forms.IntegerField(label="Width", required=False)
+    area_height = forms.IntegerField(label="Height", required=False)
+
+    def clean_regions(self) -> list | None:
+        value = self.cleaned_data["regions"]
+        if value in (None, "", []):
+            return None
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise forms.ValidationError("The area must be a list of rectangles.")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        return area_from_numbers(self, super().clean())
+
+
+class ComposerForm(AreaForm):
     """One turn from the thread page: a chat message (with attached or picked images), or (with
     refine_document_id) an edit of one image sent straight to the image model, optionally
     confined to an area of it (`regions`, or the four area numbers typed without a script)."""
@@ -133,11 +155,6 @@ class ComposerForm(forms.Form):
     input_image_document_ids = DocumentIdsField(label="Pick from the gallery", required=False, limit=MAX_ATTACHMENTS)
     n = forms.TypedChoiceField(label="Variants", choices=VARIANTS, coerce=int, required=False, empty_value=1)
     aspect_ratio = forms.ChoiceField(label="Aspect ratio", choices=ASPECT_RATIOS, required=False)
-    regions = forms.JSONField(required=False, widget=forms.HiddenInput)
-    area_x = forms.IntegerField(label="X", required=False)
-    area_y = forms.IntegerField(label="Y", required=False)
-    area_width = forms.IntegerField(label="Width", required=False)
-    area_height = forms.IntegerField(label="Height", required=False)
 
     def clean_llm(self) -> str:
         value = self.cleaned_data["llm"]
@@ -150,17 +167,6 @@ class ComposerForm(forms.Form):
         if value and value not in _catalog_keys(catalog.IMAGE_MODELS):
             raise forms.ValidationError(f"{value} is not in the model catalog.")
         return value
-
-    def clean_regions(self) -> list | None:
-        value = self.cleaned_data["regions"]
-        if value in (None, "", []):
-            return None
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise forms.ValidationError("The area must be a list of rectangles.")
-        return value
-
-    def clean(self) -> dict[str, Any]:
-        return area_from_numbers(self, super().clean())
 
     def image_config(self) -> dict[str, Any]:
         """How many images, in what shape: only what differs from the model's own default."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from designs.forms import DocumentIdsField, area_from_numbers, split_model
+from designs.forms import AreaForm, DocumentIdsField, split_model
 from designs.models import ReviewDecision, ReviewStatus
 from designs.services.comments import MAX_REVISE_COMMENTS, MAX_TEXT
 from designs.services.review import MAX_APPROVALS, MAX_BLOCKED_TERMS, MAX_REASON
@@ -86,28 +86,12 @@ class BulkDecisionForm(DecisionForm):
     document_ids = DocumentIdsField(required=True, limit=MAX_BULK, error_messages={"required": "Select images first."})
 
 
-class CommentForm(forms.Form):
+class CommentForm(AreaForm):
     """A note, on the whole image or on one rectangle of it (drawn, or typed as four numbers)."""
 
     text = forms.CharField(
         label="Comment", max_length=MAX_TEXT, widget=forms.Textarea, error_messages={"required": "Write a comment."}
     )
-    regions = forms.JSONField(required=False, widget=forms.HiddenInput)
-    area_x = forms.IntegerField(label="X", required=False)
-    area_y = forms.IntegerField(label="Y", required=False)
-    area_width = forms.IntegerField(label="Width", required=False)
-    area_height = forms.IntegerField(label="Height", required=False)
-
-    def clean_regions(self) -> list | None:
-        value = self.cleaned_data["regions"]
-        if value in (None, "", []):
-            return None
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            raise forms.ValidationError("The area must be a list of rectangles.")
-        return value
-
-    def clean(self) -> dict[str, Any]:
-        return area_from_numbers(self, super().clean())
 
 
 class CommentIdsField(DocumentIdsField):

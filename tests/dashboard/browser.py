@@ -166,3 +166,21 @@ def tab(chromium, studio) -> Iterator[Tab]:
 def second_tab(chromium, studio) -> Iterator[Tab]:
     """Another browser (its own cookies): another person."""
     yield from _tab(chromium, studio)
+
+
+def made_images(api: httpx.Client, prompt: str, *, n: int = 1, size: str | None = None) -> tuple[str, list[str]]:
+    """Images made through the API by the local engine: (their thread's id, their document ids)."""
+    config = {"n": n, **({"size": size} if size else {})}
+    response = api.post(
+        "/threads/messages",
+        json={
+            "content": prompt,
+            "operation": "generate_image",
+            "image_model_provider": "local",
+            "image_model_name": "easel-local-painter",
+            "image_config": config,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body["thread_id"], [media["document_id"] for media in body["generated_media"]]

@@ -12,7 +12,7 @@ import httpx
 from PIL import Image, ImageChops, ImageDraw
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab
+from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images
 
 LAST_TURN = "#turns > li.turn >> nth=-1"
 SOURCE_SIZE = (640, 480)
@@ -23,19 +23,8 @@ NARROW = {"width": 390, "height": 844}
 def _seed_image(tab: Tab, prompt: str) -> tuple[str, str]:
     """A thread with one 640x480 image, made through the API: (thread id, document id)."""
     with tab.studio.api() as api:
-        response = api.post(
-            "/threads/messages",
-            json={
-                "content": prompt,
-                "operation": "generate_image",
-                "image_model_provider": "local",
-                "image_model_name": "easel-local-painter",
-                "image_config": {"size": "x".join(map(str, SOURCE_SIZE))},
-            },
-        )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["thread_id"], body["generated_media"][0]["document_id"]
+        thread_id, (document_id,) = made_images(api, prompt, size="x".join(map(str, SOURCE_SIZE)))
+    return thread_id, document_id
 
 
 def _document(tab: Tab, document_id: str) -> dict:

@@ -9,7 +9,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import OWNER, Tab
+from tests.dashboard.browser import OWNER, Tab, made_images
 
 LAST_TURN = "#turns > li.turn >> nth=-1"
 
@@ -17,18 +17,8 @@ LAST_TURN = "#turns > li.turn >> nth=-1"
 def _seed_image(tab: Tab, prompt: str) -> tuple[str, str]:
     """A thread with one image, made through the API with the project's key: (thread id, document id)."""
     with tab.studio.api() as api:
-        response = api.post(
-            "/threads/messages",
-            json={
-                "content": prompt,
-                "operation": "generate_image",
-                "image_model_provider": "local",
-                "image_model_name": "easel-local-painter",
-            },
-        )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    return body["thread_id"], body["generated_media"][0]["document_id"]
+        thread_id, (document_id,) = made_images(api, prompt)
+    return thread_id, document_id
 
 
 def test_signing_in_and_out(tab):

@@ -12,7 +12,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab
+from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images
 
 NARROW = {"width": 390, "height": 844}
 SOURCE_SIZE = (640, 480)
@@ -45,18 +45,7 @@ def _require_review(tab: Tab, project_id: str, *, shots: bool = False) -> None:
 
 def _images(api: httpx.Client, prompt: str, n: int = 1) -> list[str]:
     """n images of SOURCE_SIZE made through the API, newest last: their document ids."""
-    response = api.post(
-        "/threads/messages",
-        json={
-            "content": prompt,
-            "operation": "generate_image",
-            "image_model_provider": "local",
-            "image_model_name": "easel-local-painter",
-            "image_config": {"size": "x".join(map(str, SOURCE_SIZE)), "n": n},
-        },
-    )
-    assert response.status_code == 200, response.text
-    return [m["document_id"] for m in response.json()["generated_media"]]
+    return made_images(api, prompt, n=n, size="x".join(map(str, SOURCE_SIZE)))[1]
 
 
 def _shots(tab: Tab, name: str) -> None:

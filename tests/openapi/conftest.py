@@ -14,6 +14,8 @@ from tests.support.processes import LiveEasel
 def fuzzed_easel(tmp_path_factory) -> Iterator[LiveEasel]:
     """The embedded topology, for the fuzzer alone: what it stores (assistants, threads, provider
     keys with random names) never reaches the servers other tests share."""
-    live = LiveEasel(tmp_path_factory.mktemp("openapi"), env_overrides={"EASEL_LOCAL_IMAGE_DELAY": "0", "EASEL_FEED_SECONDS": "0.3"})
+    # A feed connection ends after 0.3 s, so each fuzzed GET /api/events is a short one.
+    env = {"EASEL_LOCAL_IMAGE_DELAY": "0", "EASEL_FEED_SECONDS": "0.3"}
+    live = LiveEasel(tmp_path_factory.mktemp("openapi"), env_overrides=env)
     yield live
     live.stop()
