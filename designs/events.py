@@ -40,10 +40,24 @@ class EventType(StrEnum):
     ERROR = "error"  # terminal, never logged: a reader could not follow the run (log down, wait timed out)
     REVIEW_UPDATED = "review_updated"  # Easel's, thread and project feeds: an image's review status changed
     COMMENT_ADDED = "comment_added"  # Easel's, thread and project feeds: a review comment on an image
+    VARIANT_GENERATED = "variant_generated"  # Easel's: one customization variant made (its `media`, seed)
+    VARIANT_FAILED = "variant_failed"  # Easel's: one customization variant failed alone (`reason_code`)
+    CUSTOMIZATION_COMPLETED = "customization_completed"  # Easel's, terminal: some or all variants made
+    CUSTOMIZATION_FAILED = "customization_failed"  # Easel's, terminal: no variant was made
 
 
 # The events after which a run sends nothing more: its stream ends and its log expires.
-TERMINAL_TYPES = frozenset({EventType.RUN_ENDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.ERROR})
+# A customization's run sends its own terminal event first (run_ended etc. follow, for feeds).
+TERMINAL_TYPES = frozenset(
+    {
+        EventType.RUN_ENDED,
+        EventType.RUN_FAILED,
+        EventType.RUN_CANCELLED,
+        EventType.ERROR,
+        EventType.CUSTOMIZATION_COMPLETED,
+        EventType.CUSTOMIZATION_FAILED,
+    }
+)
 
 # Where a reader stops: the run ended, or it paused for the caller's tool outputs (the run is
 # not over and its log stays open; the continuation is read from after the pause event).

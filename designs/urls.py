@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from designs.api import audit, catalog, documents, providers, review, runs, threads, unsupported, usage
+from designs.api import (
+    audit,
+    catalog,
+    customizations,
+    documents,
+    providers,
+    review,
+    runs,
+    templates,
+    threads,
+    unsupported,
+    usage,
+)
 from designs.api.feed import feed_events
 from designs.api.messages import thread_messages
 from designs.api.revise import document_revise
@@ -65,4 +77,13 @@ urlpatterns = [
     path("providers/<str:provider>/credentials", providers.ProviderCredentialApi.as_view()),
     path("usage", usage.UsageApi.as_view()),
     path("audit", audit.AuditApi.as_view()),
+    path("templates", templates.TemplateListApi.as_view()),
+    path("templates/<uuid:template_id>", templates.TemplateDetailApi.as_view()),
+    path("templates/<uuid:template_id>/versions", templates.TemplateVersionsApi.as_view()),
+    path("customizations", customizations.customizations_root),
+    path("customizations/<uuid:customization_id>", customizations.CustomizationDetailApi.as_view()),
+    path("customizations/<uuid:customization_id>/events", customizations.customization_events),
+    path("customizations/<uuid:customization_id>/refine", customizations.customization_refine),
+    path("customizations/<uuid:customization_id>/select", customizations.CustomizationSelectApi.as_view()),
+    path("customizations/<uuid:customization_id>/export", customizations.CustomizationExportApi.as_view()),
 ]

@@ -387,6 +387,9 @@ EASEL_LOCAL_STREAM_DELAY = env.float("EASEL_LOCAL_STREAM_DELAY", default=0.02)
 EASEL_LOCAL_IMAGE_DELAY = env.float("EASEL_LOCAL_IMAGE_DELAY", default=0.0)
 EASEL_DEFAULT_LLM = env("EASEL_DEFAULT_LLM", default="")  # "provider/model"; empty: first configured
 EASEL_DEFAULT_IMAGE_MODEL = env("EASEL_DEFAULT_IMAGE_MODEL", default="")
+# Product customization's preview tier: a fast, cheap model on the base scaled to this longer side.
+EASEL_PREVIEW_IMAGE_MODEL = env("EASEL_PREVIEW_IMAGE_MODEL", default="local/easel-local-painter")
+EASEL_PREVIEW_MAX_SIDE = env.int("EASEL_PREVIEW_MAX_SIDE", default=512)
 EASEL_PROVIDER_CONNECT_TIMEOUT = env.float("EASEL_PROVIDER_CONNECT_TIMEOUT", default=10.0)
 EASEL_PROVIDER_READ_TIMEOUT = env.float("EASEL_PROVIDER_READ_TIMEOUT", default=120.0)
 EASEL_PROVIDER_MAX_RETRIES = env.int("EASEL_PROVIDER_MAX_RETRIES", default=2)

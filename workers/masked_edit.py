@@ -102,3 +102,16 @@ def composite(source: Image.Image, result: bytes, editable: Image.Image, box: tu
     out = source.copy()
     out.paste(patch, zone[:2], alpha)
     return png_bytes(out)
+
+
+def composite_inside(source: Image.Image, result: bytes, allowed: Image.Image, box: tuple[int, int, int, int]) -> bytes:
+    """The source with the model's answer for `box` laid in through `allowed` ("L", 255 = may
+    change) with a hard edge, as PNG: a product's print area ends where it ends, and every pixel
+    outside it (and every protected pixel) is the source's, value for value."""
+    answer = open_image(result).convert(source.mode)
+    width, height = box[2] - box[0], box[3] - box[1]
+    if answer.size != (width, height):
+        answer = answer.resize((width, height), Image.Resampling.LANCZOS)
+    out = source.copy()
+    out.paste(answer, box[:2], allowed.crop(box))
+    return png_bytes(out)

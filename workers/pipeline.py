@@ -20,6 +20,7 @@ from designs.models import Document, Message, Run
 from designs.services.messages import message_create
 from workers import history
 from workers.adapters import llm_for
+from workers.customize import customize
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
 from workers.liveness import Heartbeat
 from workers.providers.base import (
@@ -127,6 +128,8 @@ def _execute(ctx: RunContext) -> None:
     try:
         if run.operation == Run.Operation.GENERATE_IMAGE:
             _direct_image(ctx)
+        elif run.operation == Run.Operation.CUSTOMIZE:
+            customize(ctx)
         else:
             _chat(ctx)
     except RunPaused:  # waits for the caller's tool outputs, holding no worker

@@ -119,7 +119,7 @@ class RunContext:
         )
 
     def fail(self, error: str, kind: str) -> None:
-        message = self._finish(Run.Status.FAILED, Message.Status.FAILED, error)
+        message = self._finish(Run.Status.FAILED, Message.Status.FAILED, error, kind)
         if message is not None:
             self.emit(EventType.RUN_FAILED, error=error, error_kind=kind, message_id=str(message.id))
 
@@ -139,7 +139,7 @@ class RunContext:
         """Images of the whole run: those stored before a pause for tool outputs (on the row) and this attempt's."""
         return self.run.images_generated + len(self.documents)
 
-    def _finish(self, status: str, message_status: str, error: str = "") -> Message | None:
+    def _finish(self, status: str, message_status: str, error: str = "", kind: str = "") -> Message | None:
         return run_end(
             self.run,
             attempt=self.attempt,
@@ -149,4 +149,5 @@ class RunContext:
             documents=self.documents,
             error=error,
             cost=self.cost(),
+            kind=kind,
         )

@@ -7,6 +7,7 @@ The models live by subject (projects, conversations, documents); import them fro
 """
 
 from designs.models.conversations import Assistant, IdempotencyKey, Message, Run, Thread
+from designs.models.customizations import Customization, Template, TemplateVersion, Variant
 from designs.models.documents import EXTENSIONS, Document, DocumentParent, MessageInput, document_upload_to
 from designs.models.projects import ApiKey, Invitation, Membership, Project, ProviderCredential
 from designs.models.review import AuditEntry, Comment, ReviewDecision, ReviewPolicy, ReviewStatus, Via
@@ -17,6 +18,7 @@ __all__ = [
     "Assistant",
     "AuditEntry",
     "Comment",
+    "Customization",
     "Document",
     "DocumentParent",
     "IdempotencyKey",
@@ -30,7 +32,10 @@ __all__ = [
     "ReviewPolicy",
     "ReviewStatus",
     "Run",
+    "Template",
+    "TemplateVersion",
     "Thread",
+    "Variant",
     "Via",
     "document_upload_to",
 ]

@@ -68,6 +68,7 @@ class Run(models.Model):
     class Operation(models.TextChoices):
         CHAT = "chat"
         GENERATE_IMAGE = "generate_image"
+        CUSTOMIZE = "customize"  # a customization's variants: masked edits of a template's product
 
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 

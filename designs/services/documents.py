@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from designs.exceptions import Conflict
 from designs.models import (
     EXTENSIONS,
     Assistant,
@@ -168,6 +169,14 @@ def document_delete(*, document: Document) -> None:
 
     The row goes first, so its URLs answer 404 at once, before any file is touched.
     """
+    from designs.services.templates import template_uses  # templates store documents through here
+
+    used = template_uses(document)
+    if used is not None:
+        raise Conflict(
+            f'This image is the photo or a mask of the product template "{used.name}" (version '
+            f"{used.version}); a template keeps its images while it exists"
+        )
     project_id = document.project_id
     names = [document.file.name, document.thumbnail.name]
     document.delete()

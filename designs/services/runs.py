@@ -49,7 +49,7 @@ def run_take(run: Run, statuses: tuple[str, ...] = UNHELD) -> bool:
 
 def reply_model(run: Run) -> tuple[str, str]:
     """The provider and model that answer the run (the image model's for direct image runs)."""
-    if run.operation == Run.Operation.GENERATE_IMAGE:
+    if run.operation in (Run.Operation.GENERATE_IMAGE, Run.Operation.CUSTOMIZE):
         return run.image_provider, run.image_model
     return run.llm_provider, run.llm_model
 
@@ -64,6 +64,7 @@ def run_end(
     documents: Sequence[Document] = (),
     error: str = "",
     cost: float = 0.0,
+    kind: str = "",
 ) -> Message | None:
     """End the run and store the assistant's message, once; None when `attempt` no longer
     holds the run (someone else, the sweeper or a newer attempt, already ended it)."""
@@ -93,6 +94,11 @@ def run_end(
             metadata={"run_id": str(run.id), **({"error": error} if error else {})},
         )
         Document.objects.filter(id__in=[d.id for d in documents]).update(message=message)
+        if run.operation == Run.Operation.CUSTOMIZE:
+            from designs.services.customizations import customization_run_ended  # it builds runs
+
+            run.error = error
+            customization_run_ended(run, kind=kind or ("cancelled" if status == Run.Status.CANCELLED else ""))
     run.status = status
     return message
 
@@ -106,7 +112,13 @@ def run_cancel(*, run: Run) -> None:
     events.get_log().request_cancel(str(run.id))
     if not run_take(run):
         return
-    message = run_end(run, attempt=run.attempts, status=Run.Status.CANCELLED, message_status=Message.Status.CANCELLED)
+    message = run_end(
+        run,
+        attempt=run.attempts,
+        status=Run.Status.CANCELLED,
+        message_status=Message.Status.CANCELLED,
+        kind="cancelled",
+    )
     if message is not None:
         events.publish(
             project_id=str(run.project_id),

@@ -115,7 +115,7 @@ def turn_accept(
             )
         run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
         if run is not None:
-            transaction.on_commit(lambda: _start(run))
+            transaction.on_commit(lambda: run_start(run))
     return Turn(thread, user_message, run, bool(data.get("stream")), attachments)
 
 
@@ -260,7 +260,7 @@ def _run_create(
     return run
 
 
-def _start(run: Run) -> None:
+def run_start(run: Run) -> None:
     """After commit: the first event (so a stream shows the thread at once), then the work."""
     from workers.dispatch import enqueue_run
 
