@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test up worker bench lint migrate clean
+.PHONY: run test up worker bench bench-customization lint migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Easel needs Python 3.11 or newer")'
@@ -51,6 +51,11 @@ test: $(VENV)/.dev
 bench: $(VENV)/.dev
 	@bash scripts/test-prerequisites.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# bench-customization: the preview tier's latency for a storefront (first variant, all n), both topologies.
+bench-customization: $(VENV)/.dev
+	@bash scripts/test-prerequisites.sh
+	DJANGO_SECRET_KEY=bench-secret-key $(BIN)/python -m bench.customization $(BENCH_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
