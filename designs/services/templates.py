@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import uuid
 from typing import Any
 
@@ -209,10 +210,14 @@ def _plain(data: Any) -> dict[str, Any]:
     for name in JSON_FIELDS:
         if isinstance(out.get(name), str):  # a multipart form carries objects as JSON text
             try:
-                out[name] = json.loads(out[name]) if out[name].strip() else None
+                out[name] = json.loads(out[name], parse_constant=_no_constant) if out[name].strip() else None
             except ValueError as exc:
                 raise Invalid(f"{name}: not valid JSON") from exc
     return out
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _validated(
@@ -393,10 +398,12 @@ def _output(value: Any) -> dict[str, Any]:
 
 
 def _whole(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value or int(value) != value:
+    finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    if isinstance(value, bool) or not finite or int(value) != value:
         raise Invalid(f"{field}: a whole number from {low} to {high} is required")
     if not low <= int(value) <= high:
-        raise Invalid(f"{field}: {int(value)} is outside {low}..{high}")
+        shown = int(value) if abs(value) < 10**12 else "that number"
+        raise Invalid(f"{field}: {shown} is outside {low}..{high}")
     return int(value)
 
 

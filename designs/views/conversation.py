@@ -67,7 +67,7 @@ class Turn:
     @property
     def edits(self) -> bool:
         """Whether the turn's images are the one it edits (a refine), not images it attaches."""
-        return self.run is not None and self.run.operation == Run.Operation.GENERATE_IMAGE
+        return self.run is not None and self.run.operation in (Run.Operation.GENERATE_IMAGE, Run.Operation.CUSTOMIZE)
 
     @property
     def area_note(self) -> str:
