@@ -7,9 +7,21 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
-from designs.models import AuditEntry, Comment, Document, Message, Project, ReviewDecision, Thread
+from designs.models import (
+    AuditEntry,
+    Comment,
+    Customization,
+    Document,
+    Message,
+    Project,
+    ReviewDecision,
+    Template,
+    TemplateVersion,
+    Thread,
+    Variant,
+)
 
 # An edit's mask (the area it may change) is stored as a document, but it is not a picture.
 PICTURES = ~Q(operation=Document.Operation.MASK)
@@ -177,3 +189,48 @@ def audit_choices(*, project: Project, limit: int = 200) -> tuple[list[str], lis
 def documents_by_id(*, project: Project, ids: list[UUID]) -> dict[UUID, Document]:
     """The project's documents among `ids` (a page of audit entries names them), by id."""
     return {d.id: d for d in Document.objects.filter(project=project, id__in=[i for i in ids if i])}
+
+
+# --- Products ----------------------------------------------------------------------------------
+
+
+def templates_current(*, project: Project, archived: bool = False) -> list[TemplateVersion]:
+    """The current version of each of the project's templates (archived ones too, if asked),
+    newest template first, each with its base photo and its template."""
+    templates = Template.objects.filter(project=project)
+    if not archived:
+        templates = templates.filter(archived_at__isnull=True)
+    return list(
+        TemplateVersion.objects.filter(template__in=templates, version=F("template__version"))
+        .select_related("template", "base_document")
+        .order_by("-template__created_at", "-template_id")
+    )
+
+
+def archived_template_count(*, project: Project) -> int:
+    return Template.objects.filter(project=project, archived_at__isnull=False).count()
+
+
+def template_versions(*, template: Template) -> list[TemplateVersion]:
+    """Every version of the template, newest first."""
+    return list(TemplateVersion.objects.filter(template=template).order_by("-version"))
+
+
+def template_customizations(*, template: Template, limit: int) -> list[Customization]:
+    """The template's newest customizations, each with `made`, `failed` and `pending` counts."""
+    counted = {
+        name: Count("variants", filter=Q(variants__status=status))
+        for name, status in (
+            ("made", Variant.Status.COMPLETED),
+            ("failed", Variant.Status.FAILED),
+            ("pending", Variant.Status.PENDING),
+        )
+    }
+    found = Customization.objects.filter(project_id=template.project_id, template=template)
+    return list(found.select_related("template_version").annotate(**counted).order_by("-created_at")[:limit])
+
+
+def customization_variants(*, customization: Customization) -> list[Variant]:
+    """The customization's variants in the order they were asked for, with their documents."""
+    variants = Variant.objects.filter(project_id=customization.project_id, customization=customization)
+    return list(variants.select_related("document", "parent_document").order_by("run__created_at", "run_id", "index"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from designs.views import activity, gallery, home, review, review_item, team, threads
+from designs.views import activity, customizations, gallery, home, products, review, review_item, team, threads
 
 app_name = "dashboard"
 
@@ -24,6 +24,36 @@ urlpatterns = [
     path("projects/<uuid:project_id>/review/<uuid:document_id>/decide", review_item.decide, name="review_decide"),
     path("projects/<uuid:project_id>/review/<uuid:document_id>/comments", review_item.comment, name="review_comment"),
     path("projects/<uuid:project_id>/review/<uuid:document_id>/revise", review_item.revise, name="review_revise"),
+    path("projects/<uuid:project_id>/templates", products.template_list, name="templates"),
+    path("projects/<uuid:project_id>/templates/new", products.template_new, name="template_new"),
+    path("projects/<uuid:project_id>/templates/photo", products.template_photo, name="template_photo"),
+    path("projects/<uuid:project_id>/templates/<uuid:template_id>", products.template_detail, name="template"),
+    path("projects/<uuid:project_id>/templates/<uuid:template_id>/edit", products.template_edit, name="template_edit"),
+    path(
+        "projects/<uuid:project_id>/templates/<uuid:template_id>/archive",
+        products.template_archive,
+        name="template_archive",
+    ),
+    path(
+        "projects/<uuid:project_id>/templates/<uuid:template_id>/customize",
+        products.template_customize,
+        name="template_customize",
+    ),
+    path(
+        "projects/<uuid:project_id>/customizations/<uuid:customization_id>",
+        customizations.customization_detail,
+        name="customization",
+    ),
+    path(
+        "projects/<uuid:project_id>/customizations/<uuid:customization_id>/select",
+        customizations.customization_select,
+        name="customization_select",
+    ),
+    path(
+        "projects/<uuid:project_id>/customizations/<uuid:customization_id>/refine",
+        customizations.customization_refine,
+        name="customization_refine",
+    ),
     path("projects/<uuid:project_id>/activity", activity.activity, name="activity"),
     path("projects/<uuid:project_id>/settings/review", activity.policy, name="review_policy"),
     path("projects/<uuid:project_id>/members", team.members, name="members"),

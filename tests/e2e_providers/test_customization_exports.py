@@ -14,7 +14,6 @@ from tests.e2e_providers.products import (
     AREA,
     LOGO,
     OUTPUT,
-    allowed,
     customize,
     differing,
     make_template,

@@ -27,7 +27,18 @@ from PIL import Image
 
 from designs import media
 from designs.auth import PROJECT_HEADER, SESSION_PROJECT_KEY
-from designs.models import Document, Invitation, Membership, Message, Project, Run
+from designs.models import (
+    Customization,
+    Document,
+    Invitation,
+    Membership,
+    Message,
+    Project,
+    Run,
+    Template,
+    TemplateVersion,
+    Variant,
+)
 from designs.services.comments import comment_add
 from designs.services.credentials import credential_set
 from designs.services.documents import document_create
@@ -71,12 +82,16 @@ class World:
     sig: str
     thumb_sig: str
     comment: str  # a review comment on `document`
+    template: str = ""  # a product template on `document2`, version 1
+    customization: str = ""  # a customization of `template`, in a thread of its own
+    variant: str = ""  # the document of its one made variant
     owner: Any = None
     member: Any = None
 
     def secrets_shown(self) -> list[str]:
         """Strings that must never appear in an answer to another project's caller."""
         ids = [self.project, self.thread, self.thread2, self.assistant, self.run, self.document, self.document2]
+        ids += [self.template, self.customization, self.variant]
         people = [self.owner.email, self.member.email]
         return [
             *ids,
@@ -158,9 +173,69 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
         sig=media.signature(str(document.id), expires),
         thumb_sig=media.signature(str(document.id), expires, media.THUMBNAIL),
         comment=str(comment.id),
+        **product_of(project, document2, colour),
         owner=owner,
         member=member,
     )
+
+
+def product_of(project: Project, base: Document, colour: tuple[int, int, int]) -> dict[str, str]:
+    """A template on a copy of `base` (as the service makes it: a thread's image may go with the
+    thread, the template's stays), and a customization of it with one made variant."""
+    data = base.file.open("rb").read()
+    base = document_create(project=project, data=data, facts=inspect_image(data), thread=None, operation="upload")
+    template = Template.objects.create(project=project)
+    version = TemplateVersion.objects.create(
+        template=template,
+        project=project,
+        version=1,
+        name=f"{project.name}'s tee",
+        base_document=base,
+        print_area={"x": 4, "y": 4, "width": 8, "height": 8},
+        output={"width_px": 80, "height_px": 80, "dpi": 72, "format": "png", "bleed_px": 0, "min_dpi": None},
+    )
+    thread = thread_create(project=project, assistant=assistant_default(project=project))
+    customization = Customization.objects.create(
+        project=project,
+        template=template,
+        template_version=version,
+        thread=thread,
+        prompt="a dragon",
+        status=Customization.Status.COMPLETED,
+    )
+    message = Message.objects.create(project=project, thread=thread, role=Message.Role.USER, content="a dragon", seq=1)
+    run = Run.objects.create(
+        project=project,
+        thread=thread,
+        assistant=thread.assistant,
+        user_message=message,
+        operation=Run.Operation.CUSTOMIZE,
+        status=Run.Status.COMPLETED,
+        params={"customization_id": str(customization.id)},
+    )
+    made = png(tuple(min(255, c + 10) for c in colour))
+    variant = document_create(
+        project=project,
+        data=made,
+        facts=inspect_image(made),
+        thread=thread,
+        run=run,
+        operation=Document.Operation.EDIT,
+        parent=base,
+        tool_call_id="variant:0",
+    )
+    Variant.objects.create(
+        project=project,
+        customization=customization,
+        run=run,
+        index=0,
+        prompt="a dragon",
+        parent_document=base,
+        document=variant,
+        status=Variant.Status.COMPLETED,
+        seed=1,
+    )
+    return {"template": str(template.id), "customization": str(customization.id), "variant": str(variant.id)}
 
 
 @pytest.fixture(autouse=True)

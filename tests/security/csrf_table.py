@@ -34,6 +34,11 @@ WRITES: dict[str, tuple[str, ...]] = {
     "api/documents/<uuid:document_id>/comments": ("POST",),
     "api/documents/<uuid:document_id>/revise": ("POST",),
     "api/comments/<uuid:comment_id>/resolve": ("POST",),
+    "api/templates": ("POST",),
+    "api/templates/<uuid:template_id>": ("PUT", "DELETE"),
+    "api/customizations": ("POST",),
+    "api/customizations/<uuid:customization_id>/refine": ("POST",),
+    "api/customizations/<uuid:customization_id>/select": ("POST",),
     # Answers every method (a storage write and delete of its own), sessions or not.
     "healthz": ALL,
     # Django's LoginView redirects a signed-in user whatever the method.
@@ -56,6 +61,13 @@ WRITES: dict[str, tuple[str, ...]] = {
     "projects/<uuid:project_id>/settings/review": ("POST",),
     "projects/<uuid:project_id>/keys/new": ("POST",),
     "projects/<uuid:project_id>/keys/<uuid:key_id>/revoke": ("POST",),
+    "projects/<uuid:project_id>/templates/new": ("POST",),
+    "projects/<uuid:project_id>/templates/photo": ("POST",),
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/edit": ("POST",),
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/archive": ("POST",),
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/customize": ("POST",),
+    "projects/<uuid:project_id>/customizations/<uuid:customization_id>/select": ("POST",),
+    "projects/<uuid:project_id>/customizations/<uuid:customization_id>/refine": ("POST",),
 }
 
 # Routes Django's CSRF middleware skips (their views are csrf_exempt), and why that is safe.
@@ -114,6 +126,15 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/documents/<uuid:document_id>/comments",
         "api/documents/<uuid:document_id>/revise",
         "api/comments/<uuid:comment_id>/resolve",
+        "api/templates",
+        "api/templates/<uuid:template_id>",
+        "api/templates/<uuid:template_id>/versions",
+        "api/customizations",
+        "api/customizations/<uuid:customization_id>",
+        "api/customizations/<uuid:customization_id>/events",
+        "api/customizations/<uuid:customization_id>/refine",
+        "api/customizations/<uuid:customization_id>/select",
+        "api/customizations/<uuid:customization_id>/export",
     )
 }
 # The API reference (designs/api/schema_views.py): DRF views, so exempt; they answer GET alone.

@@ -74,6 +74,24 @@ EDIT = {
     "image_model_name": "easel-local-painter",
     "stream": True,  # the control's run is queued, never awaited
 }
+TEMPLATE = {
+    "name": "tee",
+    "print_area": {"x": 2, "y": 2, "width": 8, "height": 8},
+    "output": {"width_px": 80, "height_px": 80, "dpi": 72},
+}
+# The new-template form as a page sends it: the print area as four numbers, on a world's photo.
+TEMPLATE_FORM = {
+    "name": "tee",
+    "area_x": "4",
+    "area_y": "4",
+    "area_width": "8",
+    "area_height": "8",
+    "width_px": "80",
+    "height_px": "80",
+    "dpi": "72",
+    "format": "png",
+    "max_variants": "4",
+}
 P = "/projects/{own.project}"  # our own project's pages
 T = "/projects/{target.project}"  # their project's pages (ours in the control)
 
@@ -416,6 +434,82 @@ CASES: dict[str, list[Case]] = {
         post(T + "/keys/{target.key}/revoke", "revokes their key"),
         post(P + "/keys/{target.key}/revoke", "revokes their key under our project"),
     ],
+    # Product pages: their template, photo, customization or variant in a path or a form.
+    "projects/<uuid:project_id>/templates": [get(T + "/templates", "lists their templates")],
+    "projects/<uuid:project_id>/templates/new": [
+        get(P + "/templates/new?photo={target.document2}", "draws a template on their photo"),
+        post(
+            P + "/templates/new",
+            "makes a template on their photo",
+            body={**TEMPLATE_FORM, "base_document_id": "{target.document2}"},
+        ),
+        post(
+            T + "/templates/new",
+            "makes a template in their project",
+            body={**TEMPLATE_FORM, "base_document_id": "{target.document2}"},
+        ),
+    ],
+    "projects/<uuid:project_id>/templates/photo": [
+        post(T + "/templates/photo", "uploads a product photo into their project", upload="photo")
+    ],
+    "projects/<uuid:project_id>/templates/<uuid:template_id>": [
+        get(T + "/templates/{target.template}", "opens their template"),
+        get(P + "/templates/{target.template}?version=1", "opens their template under our project"),
+    ],
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/edit": [
+        get(P + "/templates/{target.template}/edit", "opens their template's editor"),
+        post(
+            P + "/templates/{target.template}/edit",
+            "makes a new version of their template",
+            body={**TEMPLATE_FORM, "base_document_id": "{target.document2}"},
+        ),
+        post(
+            P + "/templates/{own.template}/edit",
+            "moves our template onto their photo",
+            body={**TEMPLATE_FORM, "base_document_id": "{target.document2}"},
+        ),
+    ],
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/archive": [
+        post(T + "/templates/{target.template}/archive", "archives their template"),
+        post(P + "/templates/{target.template}/archive", "archives their template under our project"),
+    ],
+    "projects/<uuid:project_id>/templates/<uuid:template_id>/customize": [
+        post(
+            P + "/templates/{target.template}/customize",
+            "customizes their template",
+            body={"prompt": "a dragon", "n": "1", "tier": "preview"},
+        ),
+    ],
+    "projects/<uuid:project_id>/customizations/<uuid:customization_id>": [
+        get(T + "/customizations/{target.customization}", "opens their customization"),
+        get(P + "/customizations/{target.customization}", "opens their customization under our project"),
+    ],
+    "projects/<uuid:project_id>/customizations/<uuid:customization_id>/select": [
+        post(
+            P + "/customizations/{target.customization}/select",
+            "selects in theirs",
+            body={"document_id": "{target.variant}"},
+        ),
+        post(
+            P + "/customizations/{own.customization}/select",
+            "selects their variant in ours",
+            body={"document_id": "{target.variant}"},
+            refused=Refusal(302, location=P + "/customizations/{own.customization}"),  # "no made variant …"
+        ),
+    ],
+    "projects/<uuid:project_id>/customizations/<uuid:customization_id>/refine": [
+        post(
+            P + "/customizations/{target.customization}/refine",
+            "refines their customization",
+            body={"document_id": "{target.variant}", "prompt": "green", "n": "1"},
+        ),
+        post(
+            P + "/customizations/{own.customization}/refine",
+            "refines their variant in ours",
+            body={"document_id": "{target.variant}", "prompt": "green", "n": "1"},
+            refused=Refusal(200, says="no made variant of this customization"),
+        ),
+    ],
     # An invitation link's token is the capability; holding another project's link for someone
     # else's address must not let the signed-in caller in. (Their invitee is not our caller, so
     # there is no control: our own invitation is for someone else too.)
@@ -445,6 +539,75 @@ CASES: dict[str, list[Case]] = {
             control=False,
         ),
     ],
+    # --- Product customization ---------------------------------------------------------------
+    "api/templates": [
+        post(
+            "/api/templates",
+            "makes a template on their photo",
+            body={**TEMPLATE, "base_document_id": "{target.document}"},
+        ),
+        post(
+            "/api/templates",
+            "protects our photo with their mask",
+            body={**TEMPLATE, "base_document_id": "{own.document}", "protect_mask_document_id": "{target.document}"},
+        ),
+    ],
+    "api/templates/<uuid:template_id>": [
+        get("/api/templates/{target.template}", "reads their template"),
+        get("/api/templates/{target.template}?version=1", "reads an old version of their template"),
+        put("/api/templates/{target.template}", "makes a new version of their template", body={"name": "mine now"}),
+        put(
+            "/api/templates/{own.template}",
+            "moves our template onto their photo",
+            body={"base_document_id": "{target.document2}"},
+        ),
+        delete("/api/templates/{target.template}", "archives their template"),
+    ],
+    "api/templates/<uuid:template_id>/versions": [get("/api/templates/{target.template}/versions", "lists versions")],
+    "api/customizations": [
+        post(
+            "/api/customizations",
+            "customizes their template",
+            body={"template_id": "{target.template}", "prompt": "a dragon", "stream": True},
+        ),
+    ],
+    "api/customizations/<uuid:customization_id>": [get("/api/customizations/{target.customization}", "reads theirs")],
+    "api/customizations/<uuid:customization_id>/events": [
+        get("/api/customizations/{target.customization}/events", "follows their customization")
+    ],
+    "api/customizations/<uuid:customization_id>/refine": [
+        post(
+            "/api/customizations/{target.customization}/refine",
+            "refines their customization",
+            body={"document_id": "{target.variant}", "prompt": "green", "stream": True},
+        ),
+        post(
+            "/api/customizations/{own.customization}/refine",
+            "refines our customization from their variant",
+            body={"document_id": "{target.variant}", "prompt": "green", "stream": True},
+        ),
+    ],
+    "api/customizations/<uuid:customization_id>/select": [
+        post(
+            "/api/customizations/{target.customization}/select",
+            "selects in theirs",
+            body={"document_id": "{target.variant}"},
+        ),
+        post(
+            "/api/customizations/{own.customization}/select",
+            "selects their variant in ours",
+            body={"document_id": "{target.variant}"},
+        ),
+    ],
+    "api/customizations/<uuid:customization_id>/export": [
+        get(
+            "/api/customizations/{target.customization}/export?document_id={target.variant}", "exports their print file"
+        ),
+        get(
+            "/api/customizations/{own.customization}/export?document_id={target.variant}&kind=mockup",
+            "exports their variant through ours",
+        ),
+    ],
     # --- Websockets -------------------------------------------------------------------------
     "ws/threads/<uuid:target_id>": [ws("/ws/threads/{target.thread}", "follows their thread")],
     "ws/projects/<uuid:target_id>": [ws("/ws/projects/{target.project}", "follows their project")],
@@ -452,6 +615,7 @@ CASES: dict[str, list[Case]] = {
 
 # Methods of a class-based view that name no other project's object, with the reason.
 METHOD_EXEMPT: dict[tuple[str, str], str] = {
+    ("api/templates", "GET"): "names no object: the caller's project's templates (a list, in LISTS)",
     ("api/providers/<str:provider>/credentials", "PUT"): (
         "names no object: it stores the caller's own key for a provider "
         "(test_body_ids: storing a provider key leaves the other project's alone)"
@@ -510,4 +674,6 @@ LISTS = [
     "/api/models/image/all",
     "/api/models/llm",
     "/api/models",
+    "/api/templates?include_archived=true",
+    "/api/customizations",
 ]

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from designs.api.documents import DocumentListApi
 from designs.api.review import ReviewListApi
 from designs.forms import ComposerForm, DocumentIdsField, GalleryFilterForm
+from designs.product_forms import RefineForm, SelectForm, TemplateForm
 from designs.review_forms import AuditFilterForm, BulkDecisionForm, ReviewFilterForm, ReviseForm
 from designs.serializers import MessageInputSerializer
 from tests.security.conftest import World
@@ -27,7 +28,7 @@ def _ids() -> World:
     return World(
         name="x", project=u(), thread=u(), thread2=u(), assistant=u(), run=u(), document=u(), document2=u(),
         membership="7", key=u(), secret="esk_x", provider="openai", invitation=u(), invite_token="tok-en_1",
-        expires="1", sig="ab", thumb_sig="cd", comment=u(),
+        expires="1", sig="ab", thumb_sig="cd", comment=u(), template=u(), customization=u(), variant=u(),
     )  # fmt: skip
 
 
@@ -101,6 +102,9 @@ ID_INPUTS: dict[type, str] = {
     BulkDecisionForm: "projects/<uuid:project_id>/review/decide",
     ReviseForm: "projects/<uuid:project_id>/review/<uuid:document_id>/revise",
     AuditFilterForm: "projects/<uuid:project_id>/activity",
+    TemplateForm: "projects/<uuid:project_id>/templates/new",
+    SelectForm: "projects/<uuid:project_id>/customizations/<uuid:customization_id>/select",
+    RefineForm: "projects/<uuid:project_id>/customizations/<uuid:customization_id>/refine",
 }
 
 
