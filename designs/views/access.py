@@ -121,3 +121,8 @@ def render_page(
     """A dashboard page: the template with the project, the switcher's projects and the section."""
     base = {"member": member, "project": member.project, "section": section, "my_projects": user_projects(request.user)}
     return render(request, template, {**base, **context}, status=status)
+
+
+def form_errors(form: Any) -> str:
+    """A form's errors as one line of words, for a JSON answer or a message."""
+    return " ".join(message for problems in form.errors.values() for message in problems)

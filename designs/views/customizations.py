@@ -26,7 +26,7 @@ from designs.product_forms import COUNTS, RefineForm, SelectForm
 from designs.services import customizations as services
 from designs.services.review import delivery_blockers
 from designs.services.templates import print_dpi
-from designs.views.access import Member, project_page, render_page
+from designs.views.access import Member, form_errors, project_page, render_page
 from designs.views.pictures import Picture, picture
 from designs.views.review import wants_json
 
@@ -155,7 +155,7 @@ def _page(request: HttpRequest, member: Member, customization: Customization, **
         "refine_form": refine_form,
         "refining": refining,
         # A refusal about no variant of this page (another's, a failed one) shows at the top.
-        "refine_error": _errors(refine_form) if refine_form is not None and not on_a_card else "",
+        "refine_error": form_errors(refine_form) if refine_form is not None and not on_a_card else "",
         "config": {
             "eventsUrl": f"/api/customizations/{customization.id}/events",
             "running": running,
@@ -168,10 +168,6 @@ def _page(request: HttpRequest, member: Member, customization: Customization, **
 @project_page
 def customization_detail(request: HttpRequest, member: Member, customization_id: UUID) -> HttpResponse:
     return _page(request, member, _customization(member, customization_id))
-
-
-def _errors(form: Any) -> str:
-    return " ".join(message for problems in form.errors.values() for message in problems)
 
 
 @require_POST
@@ -189,10 +185,10 @@ def customization_select(request: HttpRequest, member: Member, customization_id:
             form.add_error(None, exc.detail)
     if wants_json(request):
         if chosen is None:
-            return JsonResponse({"ok": False, "error": _errors(form)})
+            return JsonResponse({"ok": False, "error": form_errors(form)})
         return JsonResponse({"ok": True, "selected_document_id": str(chosen.selected_document_id)})
     if chosen is None:
-        messages.error(request, _errors(form))
+        messages.error(request, form_errors(form))
     else:
         messages.success(request, "Selected.")
     return redirect("dashboard:customization", member.project.id, customization.id)
@@ -214,7 +210,7 @@ def customization_refine(request: HttpRequest, member: Member, customization_id:
             form.add_error("n" if exc.detail.startswith("n:") else None, exc.detail)
     if wants_json(request):
         if run is None:
-            return JsonResponse({"ok": False, "error": _errors(form)})
+            return JsonResponse({"ok": False, "error": form_errors(form)})
         return JsonResponse({"ok": True, "run_id": str(run.id)})
     if run is None:
         return _page(request, member, customization, refine_form=form)

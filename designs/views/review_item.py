@@ -26,7 +26,7 @@ from designs.models import Document
 from designs.review_forms import DECISION_WORDS, CommentForm, DecisionForm, ReviseForm
 from designs.services import comments, review
 from designs.services.documents import document_lineage
-from designs.views.access import Member, project_page, render_page
+from designs.views.access import Member, form_errors, project_page, render_page
 from designs.views.pictures import area_words, picture
 from designs.views.review import filters_of, page_config, queue_of, status_words, wants_json
 
@@ -130,10 +130,6 @@ def _back(member: Member, document: Document, data: QueryDict, anchor: str = "")
     return redirect(url + (f"?{query}" if query else "") + anchor)
 
 
-def _errors(form: Any) -> str:
-    return " ".join(message for problems in form.errors.values() for message in problems)
-
-
 @require_POST
 @project_page
 def decide(request: HttpRequest, member: Member, document_id: UUID) -> HttpResponse:
@@ -149,7 +145,7 @@ def decide(request: HttpRequest, member: Member, document_id: UUID) -> HttpRespo
             form.add_error(None, exc.detail)
     if wants_json(request):
         if decided is None:
-            return JsonResponse({"ok": False, "error": _errors(form)})
+            return JsonResponse({"ok": False, "error": form_errors(form)})
         approvals = review.approvals_of(decided)
         return JsonResponse(
             {"ok": True, "document_id": str(decided.id), "review_status": decided.review_status, "approvals": approvals}
@@ -204,7 +200,7 @@ def revise(request: HttpRequest, member: Member, document_id: UUID) -> HttpRespo
             form.add_error(None, exc.detail)
     if wants_json(request):
         if turn is None or turn.run is None:
-            return JsonResponse({"ok": False, "error": _errors(form) or "Nothing was started."})
+            return JsonResponse({"ok": False, "error": form_errors(form) or "Nothing was started."})
         run = turn.run
         # The run's own event stream (designs/api/runs.py), which a signed-in member may follow.
         events_url = f"/api/threads/{run.thread_id}/runs/{run.id}/events"

@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 860}
+NARROW = {"width": 390, "height": 844}
 PHONE = {"width": 360, "height": 740}
 OWNER, OWNER_PASSWORD = "owner@example.com", "a long owner password"
 IMAGE_DELAY = 2.0
@@ -184,3 +185,19 @@ def made_images(api: httpx.Client, prompt: str, *, n: int = 1, size: str | None 
     assert response.status_code == 200, response.text
     body = response.json()
     return body["thread_id"], [media["document_id"] for media in body["generated_media"]]
+
+
+def screenshots(tab: Tab, name: str) -> None:
+    """The whole page at 1280 and at 390 px, saved as {name}-1280.png and -390.png; nothing may
+    scroll sideways at 390."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = tab.page
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
+    page.set_viewport_size(NARROW)
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_timeout(150)
+    assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow} px"

@@ -11,26 +11,10 @@ import re
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab
+from tests.dashboard.browser import SCREENSHOTS, Tab, screenshots
 
-NARROW = {"width": 390, "height": 844}
 PHOTO = (640, 480)
 PASSWORD = "a long product password"
-
-
-def _shots(tab: Tab, name: str) -> None:
-    """The whole page at 1280 and at 390 px; nothing may scroll sideways at 390."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = tab.page
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size(NARROW)
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(150)
-    assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow} px"
 
 
 def _tee(path) -> str:
@@ -69,7 +53,7 @@ def test_a_template_made_in_the_browser_is_customized_live_selected_and_refined(
     tab.go(f"/projects/{project_id}/threads")
     tab.nav("Products")
     expect(page.get_by_role("heading", name="No product templates yet")).to_be_visible()
-    _shots(tab, "products-empty")
+    screenshots(tab, "products-empty")
 
     # Step 1: the photo. Step 2: the print area dragged on it, kept in the print file's 4:5 shape.
     page.get_by_role("link", name="New template").first.click()
@@ -96,7 +80,7 @@ def test_a_template_made_in_the_browser_is_customized_live_selected_and_refined(
     assert re.fullmatch(r"\d+, \d+, \d+, \d+", protect.input_value()), protect.input_value()
     form.get_by_label("Name").fill("White tee, front")
     form.get_by_label("Default prompt").fill("a bold retro illustration")
-    _shots(tab, "products-new")
+    screenshots(tab, "products-new")
     form.get_by_role("button", name="Create template").click()
     page.wait_for_url(re.compile(r"/templates/[0-9a-f-]{36}$"))
     expect(page.locator(".flash")).to_contain_text("is ready")
@@ -137,11 +121,11 @@ def test_a_template_made_in_the_browser_is_customized_live_selected_and_refined(
     with page.expect_download() as download:
         cards.nth(0).get_by_role("link", name="Download mockup").click()
     assert download.value.suggested_filename.endswith("-mockup.jpg")
-    _shots(tab, "products-customization")
+    screenshots(tab, "products-customization")
 
     page.get_by_role("link", name="White tee, front").click()
     expect(page.locator(".customization-table")).to_contain_text("order 1042")
-    _shots(tab, "products-template")
+    screenshots(tab, "products-template")
     tab.nav("Products")
     expect(page.locator(".template-card")).to_have_count(1)
-    _shots(tab, "products-templates")
+    screenshots(tab, "products-templates")

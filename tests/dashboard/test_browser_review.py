@@ -12,9 +12,8 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images
+from tests.dashboard.browser import Tab, made_images, screenshots
 
-NARROW = {"width": 390, "height": 844}
 SOURCE_SIZE = (640, 480)
 PASSWORD = "a long reviewer password"
 _rooms = itertools.count(1)
@@ -40,27 +39,12 @@ def _require_review(tab: Tab, project_id: str, *, shots: bool = False) -> None:
     expect(page.locator(".flash")).to_contain_text("The review policy is saved")
     expect(page.get_by_label("Every new image waits for review")).to_be_checked()
     if shots:
-        _shots(tab, "review-policy")
+        screenshots(tab, "review-policy")
 
 
 def _images(api: httpx.Client, prompt: str, n: int = 1) -> list[str]:
     """n images of SOURCE_SIZE made through the API, newest last: their document ids."""
     return made_images(api, prompt, n=n, size="x".join(map(str, SOURCE_SIZE)))[1]
-
-
-def _shots(tab: Tab, name: str) -> None:
-    """The whole page at 1280 and at 390 px; nothing may scroll sideways at 390."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page = tab.page
-    page.wait_for_timeout(150)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size(NARROW)
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    page.set_viewport_size(DESKTOP)
-    page.wait_for_timeout(150)
-    assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow} px"
 
 
 def _item(page, document_id: str):
@@ -113,7 +97,7 @@ def test_the_queue_moves_with_j_and_k_and_a_approves_the_focused_image(tab):
     page.locator("#bulk-reason").click()
     page.keyboard.type("a calm reason")
     expect(items.nth(0).locator("[data-status-badge]")).to_have_text("Pending review")
-    _shots(tab, "review-queue")
+    screenshots(tab, "review-queue")
 
     # What was stored: the page's own filters, after a reload.
     tab.go(f"/projects/{project_id}/review?status=approved")
@@ -178,7 +162,7 @@ def test_a_rectangle_drawn_on_the_image_becomes_a_region_comment_and_applying_it
     if listed.status_code == 200:  # the review API, when it is there, says the same
         region = next(c for c in listed.json()["comments"] if c["comment_id"] == comment_id)["regions"][0]
         assert all(abs(region[k] - stored[k]) < 0.001 for k in stored), (region, stored)
-    _shots(tab, "review-focused")
+    screenshots(tab, "review-focused")
 
     # The keyboard's way: four numbers. One outside the image is refused in words, nothing stored.
     form = page.locator("#comment-form")
@@ -202,11 +186,11 @@ def test_a_rectangle_drawn_on_the_image_becomes_a_region_comment_and_applying_it
     assert new_id != image_id
     expect(version.locator("img")).to_have_js_property("complete", True)
     expect(page.locator(".comment.resolved")).to_contain_text("Resolved by the new version")
-    _shots(tab, "review-revised")
+    screenshots(tab, "review-revised")
     version.locator("[data-open]").click()
     page.wait_for_url(re.compile(rf"/review/{new_id}(\?status=all)?$"))
     expect(page.get_by_role("heading", name="Compared with the version it was made from")).to_be_visible()
-    _shots(tab, "review-compare")
+    screenshots(tab, "review-compare")
     # C on the focused view asks for the reason in the page's own field; Enter decides.
     page.keyboard.press("c")
     expect(page.locator("#id_reason")).to_be_focused()
@@ -253,7 +237,7 @@ def test_several_selected_images_are_approved_at_once(tab):
     expect(page.get_by_role("link", name="Download CSV")).to_have_attribute(
         "href", "/api/audit?format=csv&action=decided"
     )
-    _shots(tab, "review-activity")
+    screenshots(tab, "review-activity")
 
 
 def test_a_new_pending_image_appears_in_the_open_queue(tab):
@@ -263,7 +247,7 @@ def test_a_new_pending_image_appears_in_the_open_queue(tab):
     tab.nav("Review")
     expect(page.locator("#queue-empty")).to_contain_text("Nothing waits for review")
     expect(page.locator("#feed-status")).to_have_text("Live")
-    _shots(tab, "review-queue-empty")
+    screenshots(tab, "review-queue-empty")
 
     (document_id,) = _images(api, "draw a lighthouse at dusk")
 
