@@ -26,6 +26,7 @@ from designs.api.schema_audit import AUDIT_COMPONENTS
 from designs.api.schema_catalog import CATALOG_COMPONENTS
 from designs.api.schema_components import COMPONENTS, STRING, UUID, Schema, ref
 from designs.api.schema_events import EVENT_COMPONENTS, sse_content
+from designs.api.schema_products import PRODUCT_COMPONENTS
 from designs.api.schema_review import REVIEW_COMPONENTS
 from designs.serializers import MessageInputSerializer
 
@@ -370,10 +371,11 @@ PLAIN_VIEWS = [
 
 def add_plain_views(endpoints: list[tuple]) -> list[tuple]:
     """PREPROCESSING_HOOKS: the plain views' stand-ins join the endpoints DRF's enumerator found."""
+    from designs.api.schema_products_drf import PRODUCT_PLAIN_VIEWS  # it imports this module
     from designs.api.schema_review_drf import REVIEW_PLAIN_VIEWS  # it imports this module
 
     added = []
-    for path, stand_in in [*PLAIN_VIEWS, *REVIEW_PLAIN_VIEWS]:
+    for path, stand_in in [*PLAIN_VIEWS, *REVIEW_PLAIN_VIEWS, *PRODUCT_PLAIN_VIEWS]:
         callback = stand_in.as_view()
         for method in ("GET", "POST"):
             if hasattr(stand_in, method.lower()):
@@ -394,6 +396,7 @@ def finish(result: dict, generator: Any, request: Any, public: bool) -> dict:
     schemas.update(EVENT_COMPONENTS)
     schemas.update(REVIEW_COMPONENTS)
     schemas.update(AUDIT_COMPONENTS)
+    schemas.update(PRODUCT_COMPONENTS)
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if operation.get("operationId") in TURN_OPERATIONS:

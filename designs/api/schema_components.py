@@ -120,9 +120,10 @@ EDIT_AREA = obj(
         "crop": nullable(array(INT)),
         "regions": array(OBJECT),
     },
-    "mask_document_id method feather_px",
+    "method",
     description="Where the edit was allowed to change its source, and how the model was asked: every pixel "
-    "farther than feather_px from the mask is the source's.",
+    "farther than feather_px from the mask is the source's. A customization's variant has no mask_document_id "
+    "or feather_px: its area is the template's print area less its protected pixels, with a hard edge.",
 )
 SIZING = obj(
     {"asked": OBJECT, "delivered": STRING, "resized_from": STRING},

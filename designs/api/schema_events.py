@@ -1,6 +1,7 @@
 """The SSE event catalogue as OpenAPI components: one schema per `designs.events.EventType`,
 with the fields its producers send (workers/run_context.py, image_tool.py, tool_pause.py,
-pipeline.py, services/turns.py, services/runs.py, designs/streaming.py).
+pipeline.py, customize.py, services/turns.py, services/runs.py, services/customizations.py,
+designs/streaming.py).
 
 Every frame is `id: <event_id>` then `data: <one line of compact JSON>`; the JSON repeats the
 id as `event_id` (the SDK drops `id:` lines), which a client sends back as `Last-Event-ID`
@@ -13,6 +14,7 @@ from designs.api.schema_components import (
     BOOL,
     COUNT,
     EXAMPLE_UUID,
+    INT,
     NUMBER,
     OBJECT,
     REVIEW_STATUS,
@@ -61,6 +63,25 @@ MEDIA_EXAMPLE = {
     "review_status": "unreviewed",
     "flags": [],
     "expires_at": "2026-01-01T00:00:00Z",
+}
+
+CUSTOMIZATION_EXAMPLE = "99999999-9999-4999-8999-999999999999"
+VARIANT_EXAMPLE = "77777777-7777-4777-8777-777777777777"
+VARIANT_SUMMARY_EXAMPLE = {
+    "variant_id": VARIANT_EXAMPLE,
+    "index": 0,
+    "status": "completed",
+    "document_id": "33333333-3333-4333-8333-333333333333",
+    "seed": 1234,
+    "failure_reason": None,
+}
+# The fields of both terminal customization events (services.customizations.customization_run_ended).
+CUSTOMIZATION_ENDED: dict[str, Schema] = {
+    "customization_id": UUID,
+    "status": {"type": "string", "enum": ["running", "completed", "partial", "failed"]},
+    "run_status": {"type": "string", "enum": ["completed", "partial", "failed"]},
+    "variants": array(ref("VariantSummary")),
+    "images_generated": COUNT,
 }
 
 # type -> (what it means, its own fields, which of them every such event carries, an example)
@@ -220,6 +241,90 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
             "actor": "rita@example.com",
         },
     ),
+    EventType.VARIANT_GENERATED: (
+        "Easel's, in a customization's run: one variant was made and stored, as it arrived (its image, with "
+        "every pixel outside the print area the template's). `parent_document_id` is what it edits.",
+        {
+            "customization_id": UUID,
+            "variant_id": UUID,
+            "index": COUNT,
+            "seed": nullable(INT),
+            "parent_document_id": UUID,
+            "revised_prompt": TEXT,
+            "review_status": REVIEW_STATUS,
+            "media": ref("Media"),
+        },
+        (
+            "customization_id",
+            "variant_id",
+            "index",
+            "seed",
+            "parent_document_id",
+            "revised_prompt",
+            "review_status",
+            "media",
+        ),
+        {
+            "customization_id": CUSTOMIZATION_EXAMPLE,
+            "variant_id": VARIANT_EXAMPLE,
+            "index": 0,
+            "seed": 1234,
+            "parent_document_id": "66666666-6666-4666-8666-666666666666",
+            "revised_prompt": None,
+            "review_status": "unreviewed",
+            "media": {**MEDIA_EXAMPLE, "operation": "edit"},
+        },
+    ),
+    EventType.VARIANT_FAILED: (
+        "Easel's, in a customization's run: one variant failed alone; the others go on. `reason_code` is "
+        "content_policy, timeout, low_resolution, cancelled or provider_error; `provider_error_kind` the "
+        "provider's own kind of error.",
+        {
+            "customization_id": UUID,
+            "variant_id": UUID,
+            "index": COUNT,
+            "reason_code": STRING,
+            "provider_error_kind": STRING,
+            "error": STRING,
+        },
+        ("customization_id", "variant_id", "index", "reason_code", "provider_error_kind", "error"),
+        {
+            "customization_id": CUSTOMIZATION_EXAMPLE,
+            "variant_id": VARIANT_EXAMPLE,
+            "index": 1,
+            "reason_code": "content_policy",
+            "provider_error_kind": "content_policy",
+            "error": "The image model refused the prompt",
+        },
+    ),
+    EventType.CUSTOMIZATION_COMPLETED: (
+        "Terminal for a customization's stream: its run made some or all variants (`run_status` completed or "
+        "partial). `status` is the customization's; run_ended follows on the feeds.",
+        CUSTOMIZATION_ENDED,
+        tuple(CUSTOMIZATION_ENDED),
+        {
+            "customization_id": CUSTOMIZATION_EXAMPLE,
+            "status": "completed",
+            "run_status": "completed",
+            "variants": [VARIANT_SUMMARY_EXAMPLE],
+            "images_generated": 1,
+        },
+    ),
+    EventType.CUSTOMIZATION_FAILED: (
+        "Terminal for a customization's stream: its run made no variant (`run_status` failed); each "
+        "variant's failure_reason says why. run_failed (or run_ended) follows on the feeds.",
+        CUSTOMIZATION_ENDED,
+        tuple(CUSTOMIZATION_ENDED),
+        {
+            "customization_id": CUSTOMIZATION_EXAMPLE,
+            "status": "failed",
+            "run_status": "failed",
+            "variants": [
+                {**VARIANT_SUMMARY_EXAMPLE, "status": "failed", "document_id": None, "failure_reason": "timeout"}
+            ],
+            "images_generated": 0,
+        },
+    ),
     EventType.ERROR: (
         "Terminal, never logged: the reader could not follow the run (its log went away, or the wait "
         "timed out). Reconnect with Last-Event-ID.",
@@ -276,7 +381,7 @@ EVENT_COMPONENTS: dict[str, Schema] = {event_component_name(kind): _event_schema
 EVENT_COMPONENTS["StreamEvent"] = {
     "description": (
         "One SSE frame's `data:` JSON. A stream ends after run_ended, run_failed, run_cancelled, error, "
-        "or tool_submit_required (the run waits for tool outputs)."
+        "customization_completed, customization_failed, or tool_submit_required (the run waits for tool outputs)."
     ),
     "oneOf": [ref(event_component_name(kind)) for kind in CATALOGUE],
     "discriminator": {

@@ -275,6 +275,8 @@ def _prompt(value: Any, default: str) -> str:
 
 
 def _n(value: Any, most: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit() and len(value) < 4:  # a form's text
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid(f"n: a whole number from 1 to {most}")
     if not 1 <= value <= most:

@@ -207,6 +207,8 @@ def _plain(data: Any) -> dict[str, Any]:
     if unknown:
         raise Invalid(f"Unknown field(s): {', '.join(unknown)}")
     out = dict(data)
+    if isinstance(out.get("max_variants"), str) and out["max_variants"].strip().isdigit():  # a form's text
+        out["max_variants"] = int(out["max_variants"])
     for name in JSON_FIELDS:
         if isinstance(out.get(name), str):  # a multipart form carries objects as JSON text
             try:

@@ -39,7 +39,17 @@ NOT_SENT_YET = {"reasoning_streaming", "reasoning_ended"}  # thinking
 OUT_OF_SCOPE = {"tts_stream_start", "tts_audio_chunk", "tts_stream_end"}  # voice
 NEVER_SENT = {"message_complete", "run_completed", "tool_calls"}  # aliases: "Do not emit"
 # Not in the catalogue; clients ignore them. The review ones go to thread and project feeds only.
-EASELS_OWN = {"media_preview", "media_failed", "run_restarted", "review_updated", "comment_added"}
+EASELS_OWN = {
+    "media_preview",
+    "media_failed",
+    "run_restarted",
+    "review_updated",
+    "comment_added",
+    "variant_generated",  # the customization ones: their run's stream ends with its own terminal event
+    "variant_failed",
+    "customization_completed",
+    "customization_failed",
+}
 CONTRACT = ROOT.parent / "shared" / "contract" / "backboard-api.md"
 
 
@@ -132,7 +142,9 @@ def test_every_member_a_module_names_exists():
 def test_the_enum_is_what_easel_sends_of_the_catalogue_and_its_own_types():
     assert VALUES == SENT_BY_EASEL | EASELS_OWN
     assert not VALUES & (NOT_SENT_YET | OUT_OF_SCOPE | NEVER_SENT)
-    assert {EventType.RUN_ENDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.ERROR} == TERMINAL_TYPES
+    run_ends = {EventType.RUN_ENDED, EventType.RUN_FAILED, EventType.RUN_CANCELLED, EventType.ERROR}
+    customization_ends = {EventType.CUSTOMIZATION_COMPLETED, EventType.CUSTOMIZATION_FAILED}
+    assert run_ends | customization_ends == TERMINAL_TYPES
 
 
 @pytest.mark.skipif(not CONTRACT.exists(), reason="the contract is kept beside the repository")
