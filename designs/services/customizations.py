@@ -175,7 +175,12 @@ def preview_base(version: TemplateVersion) -> Document:
     side = settings.EASEL_PREVIEW_MAX_SIDE
     if max(base.width, base.height) <= side:
         return base
-    version = TemplateVersion.objects.select_for_update().select_related("preview_base_document").get(id=version.id)
+    # of=self: PostgreSQL locks no row of a nullable outer join (the preview document may be unset).
+    version = (
+        TemplateVersion.objects.select_for_update(of=("self",))
+        .select_related("preview_base_document")
+        .get(id=version.id)
+    )
     if version.preview_base_document is not None:
         return version.preview_base_document
     with base.file.open("rb") as handle, Image.open(handle) as image:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from designs.exceptions import DomainError
 from designs.models import Customization, Document
 from designs.services.print_files import MIME, OutputSpec, effective_dpi, mockup, print_file
 from designs.services.templates import allowed_area, area_box
@@ -19,14 +18,17 @@ from designs.services.templates import allowed_area, area_box
 MOCKUP_MAX_SIDE = 1600
 
 
-class LowResolution(DomainError):
-    """The variant's print area has too few pixels for the template's minimum DPI (a 422)."""
+class LowResolution(Exception):
+    """The variant's print area has too few pixels for the template's minimum DPI: the export
+    view answers 422 with `code: low_resolution` and both numbers (more than a DomainError's
+    `detail`, so not one)."""
 
     def __init__(self, effective: float, needed: int) -> None:
-        super().__init__(
+        self.detail = (
             f"low_resolution: the print area's pixels print at {effective:.0f} DPI at the output size, "
             f"below the template's min_dpi of {needed}; export a final-tier variant or lower min_dpi"
         )
+        super().__init__(self.detail)
         self.effective = round(effective, 1)
         self.needed = needed
 
