@@ -201,3 +201,21 @@ def screenshots(tab: Tab, name: str) -> None:
     page.set_viewport_size(DESKTOP)
     page.wait_for_timeout(150)
     assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow} px"
+
+
+def drag(tab: Tab, layer, start: tuple[float, float], end: tuple[float, float], size: tuple[int, int]) -> dict:
+    """Drag across an area layer between two fractions of its size, as a hand would (in steps);
+    the rectangle drawn, in the pixels of the `size` image the layer covers."""
+    layer.evaluate("node => node.scrollIntoView({ block: 'center' })")  # clear of sticky bars
+    tab.page.wait_for_timeout(100)
+    box = layer.bounding_box()
+    (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
+    mouse = tab.page.mouse
+    mouse.move(x0, y0)
+    mouse.down()
+    mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
+    mouse.move(x1, y1, steps=6)
+    mouse.up()
+    sx, sy = size[0] / box["width"], size[1] / box["height"]
+    left, top = (x0 - box["x"]) * sx, (y0 - box["y"]) * sy
+    return {"x": left, "y": top, "width": (x1 - box["x"]) * sx - left, "height": (y1 - box["y"]) * sy - top}

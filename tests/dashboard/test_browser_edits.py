@@ -12,7 +12,7 @@ import httpx
 from PIL import Image, ImageChops, ImageDraw
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images
+from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, drag, made_images
 
 LAST_TURN = "#turns > li.turn >> nth=-1"
 SOURCE_SIZE = (640, 480)
@@ -58,23 +58,6 @@ def _shots(tab: Tab, name: str, wait_for: str | None = None) -> None:
     assert overflow <= 0, f"{name} scrolls sideways at 390 px by {overflow} px"
 
 
-def _drag(tab: Tab, layer, start: tuple[float, float], end: tuple[float, float]) -> dict:
-    """Drag across the layer between two fractions of its size; the rectangle in image pixels."""
-    layer.evaluate("node => node.scrollIntoView({ block: 'center' })")  # clear of the sticky composer
-    tab.page.wait_for_timeout(100)
-    box = layer.bounding_box()
-    (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
-    mouse = tab.page.mouse
-    mouse.move(x0, y0)
-    mouse.down()
-    mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    mouse.move(x1, y1, steps=6)
-    mouse.up()
-    sx, sy = SOURCE_SIZE[0] / box["width"], SOURCE_SIZE[1] / box["height"]
-    left, top = (x0 - box["x"]) * sx, (y0 - box["y"]) * sy
-    return {"x": left, "y": top, "width": (x1 - box["x"]) * sx - left, "height": (y1 - box["y"]) * sy - top}
-
-
 def test_a_rectangle_drawn_on_the_image_confines_the_refine_to_it(tab):
     page = tab.page
     thread_id, source_id = _seed_image(tab, "draw a red robot on a green lawn")
@@ -88,7 +71,7 @@ def test_a_rectangle_drawn_on_the_image_confines_the_refine_to_it(tab):
     expect(layer).to_be_visible()
     expect(card.locator(".area-box")).to_be_hidden()
 
-    drawn = _drag(tab, layer, (0.25, 0.3), (0.6, 0.55))
+    drawn = drag(tab, layer, (0.25, 0.3), (0.6, 0.55), SOURCE_SIZE)
     expect(card.locator(".area-box")).to_be_visible()
     typed = {
         name: int(card.get_by_label(label, exact=True).input_value())
@@ -136,7 +119,7 @@ def test_a_rectangle_drawn_on_the_image_confines_the_refine_to_it(tab):
     # "Clear area" empties it again, from the keyboard too.
     refine = child.get_by_text("Refine", exact=True)
     refine.click()
-    _drag(tab, child.locator(".area-layer"), (0.1, 0.1), (0.3, 0.3))
+    drag(tab, child.locator(".area-layer"), (0.1, 0.1), (0.3, 0.3), SOURCE_SIZE)
     expect(child.locator(".area-box")).to_be_visible()
     child.get_by_role("button", name="Clear area").press("Enter")
     expect(child.locator(".area-box")).to_be_hidden()
@@ -264,7 +247,7 @@ def test_the_image_page_names_the_edited_area_and_refines_inside_a_drawn_one(tab
     )
     page.get_by_text("Refine this image").click()
     page.get_by_label("Describe the change").fill("make the crown silver")
-    drawn = _drag(tab, page.locator(".detail .area-layer"), (0.5, 0.2), (0.7, 0.4))
+    drawn = drag(tab, page.locator(".detail .area-layer"), (0.5, 0.2), (0.7, 0.4), SOURCE_SIZE)
     assert abs(int(page.get_by_label("Width", exact=True).input_value()) - drawn["width"]) <= 2
     _shots(tab, "image-refine-area", wait_for=".detail .refine-form")
     page.get_by_role("button", name="Refine in its thread").click()  # a plain post, then the thread

@@ -11,7 +11,7 @@ import re
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import SCREENSHOTS, Tab, screenshots
+from tests.dashboard.browser import SCREENSHOTS, drag, screenshots
 
 PHOTO = (640, 480)
 PASSWORD = "a long product password"
@@ -26,20 +26,6 @@ def _tee(path) -> str:
     draw.rectangle((300, 170, 340, 186), fill=(30, 60, 160))
     image.save(path)
     return str(path)
-
-
-def _drag(tab: Tab, layer, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """Drag across the layer between two fractions of its size."""
-    layer.evaluate("node => node.scrollIntoView({ block: 'center' })")
-    tab.page.wait_for_timeout(100)
-    box = layer.bounding_box()
-    (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
-    mouse = tab.page.mouse
-    mouse.move(x0, y0)
-    mouse.down()
-    mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    mouse.move(x1, y1, steps=6)
-    mouse.up()
 
 
 def _numbers(form) -> dict[str, int]:
@@ -63,7 +49,7 @@ def test_a_template_made_in_the_browser_is_customized_live_selected_and_refined(
     expect(page.locator(".editor-frame img")).to_have_js_property("complete", True)
     form = page.locator("#template-form")
     layer = page.locator(".editor-frame .area-layer").first
-    _drag(tab, layer, (0.36, 0.3), (0.64, 0.85))
+    drag(tab, layer, (0.36, 0.3), (0.64, 0.85), PHOTO)
     area = _numbers(form)
     assert abs(area["width"] / area["height"] - 0.8) < 0.01, area
     assert 210 <= area["x"] <= 250 and 130 <= area["y"] <= 160, area
@@ -73,7 +59,7 @@ def test_a_template_made_in_the_browser_is_customized_live_selected_and_refined(
     # A protect area over the label: drawn in its own panel, listed as a line the server reads.
     page.get_by_text("Add a protect area", exact=True).click()
     drawer = page.locator("form[data-protect-form]")
-    _drag(tab, page.locator(".editor-frame .area-layer").last, (0.465, 0.35), (0.535, 0.39))
+    drag(tab, page.locator(".editor-frame .area-layer").last, (0.465, 0.35), (0.535, 0.39), PHOTO)
     drawer.get_by_role("button", name="Add this protect area").click()
     expect(page.locator("[data-protect-boxes] rect")).to_have_count(1)
     protect = form.get_by_label("Protect areas")

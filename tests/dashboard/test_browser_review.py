@@ -12,7 +12,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import Tab, made_images, screenshots
+from tests.dashboard.browser import Tab, drag, made_images, screenshots
 
 SOURCE_SIZE = (640, 480)
 PASSWORD = "a long reviewer password"
@@ -114,23 +114,6 @@ def test_the_queue_moves_with_j_and_k_and_a_approves_the_focused_image(tab):
     page.wait_for_url(re.compile(rf"/review/{ids[1]}\?status=all$"))
 
 
-def _drag(tab: Tab, layer, start: tuple[float, float], end: tuple[float, float]) -> dict:
-    """Drag across the layer between two fractions of its size; the rectangle in image pixels."""
-    layer.evaluate("node => node.scrollIntoView({ block: 'center' })")
-    tab.page.wait_for_timeout(100)
-    box = layer.bounding_box()
-    (x0, y0), (x1, y1) = ((box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in (start, end))
-    mouse = tab.page.mouse
-    mouse.move(x0, y0)
-    mouse.down()
-    mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=4)
-    mouse.move(x1, y1, steps=6)
-    mouse.up()
-    sx, sy = SOURCE_SIZE[0] / box["width"], SOURCE_SIZE[1] / box["height"]
-    left, top = (x0 - box["x"]) * sx, (y0 - box["y"]) * sy
-    return {"x": left, "y": top, "width": (x1 - box["x"]) * sx - left, "height": (y1 - box["y"]) * sy - top}
-
-
 def test_a_rectangle_drawn_on_the_image_becomes_a_region_comment_and_applying_it_makes_a_new_version(tab):
     page = tab.page
     project_id, api = _room(tab)
@@ -140,7 +123,7 @@ def test_a_rectangle_drawn_on_the_image_becomes_a_region_comment_and_applying_it
     layer = page.locator(".review-frame .area-layer")
     expect(layer).to_be_visible()
 
-    drawn = _drag(tab, layer, (0.2, 0.25), (0.55, 0.6))
+    drawn = drag(tab, layer, (0.2, 0.25), (0.55, 0.6), SOURCE_SIZE)
     expect(page.locator(".area-box")).to_be_visible()
     form = page.locator("#comment-form")
     typed = {n: int(form.get_by_label(n.capitalize(), exact=True).input_value()) for n in ("x", "y", "width", "height")}
