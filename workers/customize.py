@@ -13,6 +13,7 @@ template's, value for value (masked_edit.composite_inside).
 
 from __future__ import annotations
 
+import io
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -24,13 +25,12 @@ from designs.db import release_connection
 from designs.events import EventType
 from designs.models import Customization, Document, Variant
 from designs.payloads import media_payload
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.masks import canonical_png
 from designs.services.review import record_refusal, review_new_image
 from designs.services.templates import allowed_area, area_box, output_spec, print_dpi
 from workers.adapters import image_for
-from workers.image_inputs import read_bytes
 from workers.masked_edit import area_request, composite_inside, open_image
 from workers.providers.base import (
     MAX_PARALLEL_IMAGES,
@@ -85,7 +85,7 @@ def customize(ctx: RunContext) -> None:
 def _job(ctx: RunContext, variant: Variant) -> Job:
     version = variant.customization.template_version
     source_document = variant.parent_document
-    source = open_image(read_bytes(source_document))
+    source = open_image(document_bytes(source_document))
     allowed = allowed_area(version, size=source.size)
     method = ctx.models.image.mask if ctx.models.image is not None else "composite"
     asked = area_request(method, source, allowed, variant.prompt)
@@ -161,7 +161,8 @@ def _made(ctx: RunContext, job: Job, variant: Variant, result: ImageResult) -> N
     try:
         data = composite_inside(job.source, result.data, job.allowed, job.box)
         facts = inspect_image(data)
-        answer = open_image(result.data).size
+        with Image.open(io.BytesIO(result.data)) as answered:  # its header: composite_inside decoded it
+            answer = answered.size
     except (OSError, ValueError, SyntaxError, NotAnImage) as exc:
         _failed(ctx, variant, "malformed_response", f"the image model returned an unreadable image ({exc})")
         return

@@ -7,6 +7,7 @@ import json
 from django.db.models import Q
 
 from designs.models import Document, Message, Run
+from designs.services.documents import document_bytes
 from workers.providers.base import ChatMessage, ToolCall
 from workers.providers.local_agent import IMAGE_NOTE_MARKER
 
@@ -99,8 +100,7 @@ def _input_bytes(message: Message) -> list[tuple[str, bytes]]:
     """Every image the run's own user message carries, in order: the LLM sees them all."""
     out = []
     for document in message.input_documents():
-        with document.file.open("rb") as handle:
-            out.append((document.mime_type, handle.read()))
+        out.append((document.mime_type, document_bytes(document)))
     return out
 
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from designs.exceptions import Invalid, NotFound
 from designs.models import Document, MessageInput, Run
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import inspect_image
 from designs.services.masks import canonical_png, edit_area, editable_area
 
@@ -55,11 +55,6 @@ def turn_inputs(run: Run) -> tuple[list[Document], Document | None]:
     return message.input_documents(), (masks[0] if masks else None)
 
 
-def read_bytes(document: Document) -> bytes:
-    with document.file.open("rb") as handle:
-        return handle.read()
-
-
 def call_area(
     run: Run,
     source: Document,
@@ -80,10 +75,10 @@ def call_area(
     if source.width is None or source.height is None:
         raise Invalid("the size of that image is not known, so no region of it can be edited; upload it again")
     if regions is None:
-        editable = editable_area(read_bytes(turn_mask), size=(source.width, source.height))
+        editable = editable_area(document_bytes(turn_mask), size=(source.width, source.height))
         regions = tuple((turn_mask.metadata or {}).get("regions") or ())  # when the turn drew it
         return Area(editable, canonical_png(editable), turn_mask, regions)  # canonical: as OpenAI reads it
-    mask = read_bytes(turn_mask) if applies else None
+    mask = document_bytes(turn_mask) if applies else None
     area = edit_area(size=(source.width, source.height), mask=mask, regions=regions)
     document = document_create(
         project=run.project,

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from designs.models import Document
-from workers.image_inputs import Area, read_bytes
+from designs.services.documents import document_bytes
+from workers.image_inputs import Area
 from workers.masked_edit import FEATHER_PX, SIZE_KEYS, AreaRequest, area_request, composite, open_image
 from workers.providers.base import ImageRequest, InputImage, ProviderError
 
@@ -48,7 +49,7 @@ class Plan:
         aspect_ratio_hint: str | None,
     ) -> Plan:
         run = tool.run
-        images = [InputImage(data=read_bytes(d), mime_type=d.mime_type) for d in inputs]
+        images = [InputImage(data=document_bytes(d), mime_type=d.mime_type) for d in inputs]
         config = dict(run.image_config)
         if area is None:
             request = ImageRequest(

@@ -23,11 +23,10 @@ from designs import events
 from designs.events import EventType
 from designs.exceptions import Conflict, Invalid, NotFound
 from designs.models import ApiKey, Customization, Document, Message, Project, Run, TemplateVersion, Variant
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import inspect_image
 from designs.services.limits import run_slots_check
 from designs.services.messages import message_create, message_inputs_add
-from designs.services.model_choice import resolve_image_model
 from designs.services.templates import MAX_PROMPT, check_model, template_get, template_version
 from designs.services.threads import assistant_default, thread_create
 from designs.services.turns import run_start
@@ -183,7 +182,7 @@ def preview_base(version: TemplateVersion) -> Document:
     )
     if version.preview_base_document is not None:
         return version.preview_base_document
-    with base.file.open("rb") as handle, Image.open(handle) as image:
+    with Image.open(io.BytesIO(document_bytes(base))) as image:
         image.load()
         image.thumbnail((side, side), Image.Resampling.LANCZOS)
         out = io.BytesIO()
@@ -299,8 +298,7 @@ def _model(project: Project, version: TemplateVersion, tier: str, data: dict[str
             provider, name = version.image_model_provider, version.image_model_name
     if (provider is not None and not isinstance(provider, str)) or (name is not None and not isinstance(name, str)):
         raise Invalid("image_model_provider and image_model_name are strings")
-    check_model(project, provider or None, name or None)
-    choice, _entry = resolve_image_model(provider or None, name or None, project_id=project.id)
+    choice = check_model(project, provider or None, name or None)
     return choice.provider, choice.model
 
 

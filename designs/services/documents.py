@@ -164,6 +164,12 @@ def lock_project(project_id: Any) -> None:
     list(Project.objects.select_for_update(no_key=True).filter(id=project_id).values_list("id", flat=True))
 
 
+def document_bytes(document: Document) -> bytes:
+    """The stored file's bytes, whichever storage holds them."""
+    with document.file.open("rb") as handle:
+        return handle.read()
+
+
 def document_delete(*, document: Document) -> None:
     """Delete a document; after commit, delete its file and thumbnail unless another document shares them.
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from designs.models import Customization, Document
+from designs.services.documents import document_bytes
 from designs.services.print_files import MIME, OutputSpec, effective_dpi, mockup, print_file
 from designs.services.templates import allowed_area, area_box
 
@@ -42,8 +43,7 @@ class Exported:
 
 def export(customization: Customization, document: Document, kind: str) -> Exported:
     version = customization.template_version
-    with document.file.open("rb") as handle:
-        data = handle.read()
+    data = document_bytes(document)
     stem = f"{_slug(version.name)}-{str(document.id)[:8]}"
     if kind == "mockup":
         return Exported(mockup(data, MOCKUP_MAX_SIDE), "image/jpeg", f"{stem}-mockup.jpg")

@@ -22,10 +22,10 @@ from PIL import Image, ImageChops
 
 from designs.exceptions import Invalid, NotFound
 from designs.models import Document, Project, Template, TemplateVersion
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import inspect_image, read_upload
 from designs.services.masks import parse_regions, read_mask, regions_image
-from designs.services.model_choice import resolve_image_model
+from designs.services.model_choice import Choice, resolve_image_model
 from designs.services.print_files import OutputSpec, effective_dpi
 
 FORMATS = ("png", "jpeg", "tiff")
@@ -131,13 +131,13 @@ def allowed_area(version: TemplateVersion, size: tuple[int, int] | None = None) 
     the protected pixels, at the base's size or scaled (nearest, so it stays black and white)."""
     base = (version.base_document.width, version.base_document.height)
     if version.print_area_mask_document_id:
-        area = read_mask(_bytes(version.print_area_mask_document), size=base).point(lambda v: 255 if v >= 128 else 0)
+        area = _black_and_white(read_mask(document_bytes(version.print_area_mask_document), size=base))
     else:
         x, y, width, height = area_box(version)
         area = Image.new("L", base, 0)
         area.paste(255, (x, y, x + width, y + height))
     if version.protect_mask_document_id:
-        protected = protected_pixels(_bytes(version.protect_mask_document), size=base)
+        protected = protected_pixels(document_bytes(version.protect_mask_document), size=base)
         area = ImageChops.subtract(area, protected)
     if size is not None and size != base:
         area = area.resize(size, Image.Resampling.NEAREST)
@@ -153,7 +153,12 @@ def protected_pixels(data: bytes, *, size: tuple[int, int]) -> Image.Image:
         marked = alpha if alpha is not None and alpha.getextrema()[0] < 255 else image.convert("L")
     if marked.size != tuple(size):
         raise Invalid("protect mask: it is not the size of the base image")
-    return marked.point(lambda v: 255 if v >= 128 else 0)
+    return _black_and_white(marked)
+
+
+def _black_and_white(mask: Image.Image) -> Image.Image:
+    """A mask's pixels as in or out (255 or 0): a print area has an edge, not a fade."""
+    return mask.point(lambda v: 255 if v >= 128 else 0)
 
 
 def _own(document: Document) -> Any:
@@ -164,10 +169,11 @@ def _own(document: Document) -> Any:
         return document
 
     def copy() -> Document:
+        data = document_bytes(document)
         return document_create(
             project=document.project,
-            data=_bytes(document),
-            facts=inspect_image(_bytes(document)),
+            data=data,
+            facts=inspect_image(data),
             thread=None,
             operation=document.operation
             if document.operation == Document.Operation.MASK
@@ -190,11 +196,6 @@ def template_uses(document: Document) -> TemplateVersion | None:
         )
         .first()
     )
-
-
-def _bytes(document: Document) -> bytes:
-    with document.file.open("rb") as handle:
-        return handle.read()
 
 
 # --- validation ---------------------------------------------------------------------------------
@@ -303,12 +304,12 @@ def _print_area(
             raise Invalid("print_area: required ({x, y, width, height} in the base image's pixels)")
         rect, mask_doc = previous.print_area, previous.print_area_mask_document
         if mask_doc is not None:
-            return _mask_area(_bytes(mask_doc), size, mask_doc)
+            return _mask_area(document_bytes(mask_doc), size, mask_doc)
         return {"print_area": _rectangle(rect, size), "print_area_mask_document": None}
     if rect is not None:
         return {"print_area": _rectangle(rect, size), "print_area_mask_document": None}
     document = _image_document(project, mask_id, "print_area_mask_document_id")
-    area = _mask_area(_bytes(document), size, document)
+    area = _mask_area(document_bytes(document), size, document)
     return {**area, "print_area_mask_document": _own(document)}
 
 
@@ -334,7 +335,7 @@ def _rectangle(value: Any, size: tuple[int, int]) -> dict[str, int]:
 
 
 def _mask_area(data: bytes, size: tuple[int, int], document: Document) -> dict[str, Any]:
-    area = read_mask(data, size=size).point(lambda v: 255 if v >= 128 else 0)
+    area = _black_and_white(read_mask(data, size=size))
     box = area.getbbox()
     if box is None:
         raise Invalid("print_area_mask_document_id: the mask marks no pixel as print area")
@@ -368,7 +369,7 @@ def _protect(
         if raw in (None, ""):
             return None
         document = _image_document(project, raw, "protect_mask_document_id")
-        protected_pixels(_bytes(document), size=size)  # the size is checked here
+        protected_pixels(document_bytes(document), size=size)  # the size is checked here
         return _own(document)
     document = previous.protect_mask_document if previous else None
     if document is not None and (document.width, document.height) != size:
@@ -432,11 +433,12 @@ def _model(project: Project, data: dict[str, Any], previous: TemplateVersion | N
     return {"image_model_provider": provider, "image_model_name": name}
 
 
-def check_model(project: Project, provider: str | None, name: str | None) -> None:
-    """A model that can edit inside an area (a customization is a confined edit)."""
-    _choice, entry = resolve_image_model(provider or None, name or None, project_id=project.id)
+def check_model(project: Project, provider: str | None, name: str | None) -> Choice:
+    """The model chosen, which must edit inside an area (a customization is a confined edit)."""
+    choice, entry = resolve_image_model(provider or None, name or None, project_id=project.id)
     if not entry.supports_vision or entry.mask == "none":
         raise Invalid(f"{entry.key} cannot edit part of an image, so it cannot customize a product")
+    return choice
 
 
 def _count(value: Any) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 from designs.catalog import ImageModel
 from designs.exceptions import Invalid, NotFound
 from designs.models import Document, Message, Project, Thread
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import CleanImage, inspect_image
 from designs.services.masks import EditArea, edit_area
 
@@ -92,8 +92,7 @@ def area_request(
         mask_document = Document.objects.filter(project=project, id=mask_id).first()
         if mask_document is None:
             raise NotFound("Document not found (mask_document_id)")
-        with mask_document.file.open("rb") as handle:
-            mask_bytes = handle.read()
+        mask_bytes = document_bytes(mask_document)
     area = edit_area(size=target_size, mask=mask_bytes, regions=regions)
     return AreaRequest(area, mask_document if regions is None else None)
 

@@ -41,7 +41,7 @@ from designs.models import (
 )
 from designs.services.comments import comment_add
 from designs.services.credentials import credential_set
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create
 from designs.services.images import inspect_image
 from designs.services.invitations import token_hash
 from designs.services.projects import api_key_create
@@ -182,7 +182,7 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
 def product_of(project: Project, base: Document, colour: tuple[int, int, int]) -> dict[str, str]:
     """A template on a copy of `base` (as the service makes it: a thread's image may go with the
     thread, the template's stays), and a customization of it with one made variant."""
-    data = base.file.open("rb").read()
+    data = document_bytes(base)
     base = document_create(project=project, data=data, facts=inspect_image(data), thread=None, operation="upload")
     template = Template.objects.create(project=project)
     version = TemplateVersion.objects.create(
