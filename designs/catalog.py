@@ -343,3 +343,26 @@ def estimate_cost(
             per_image = 1290 * (image_model.image_output_cost_per_1m_tokens or 0) / 1e6
         cost += images * per_image
     return round(cost, 6)
+
+
+# What quality asks of a model priced per image or per output token, relative to its list price.
+QUALITY_FACTOR = {"low": 0.25, "medium": 1.0, "standard": 1.0, "auto": 1.0, "high": 4.0, "hd": 2.0}
+IMAGE_TOKENS = 1290  # output tokens of one ~1 Mpx image (Gemini family; a fair guess for others)
+
+
+def estimate_image_cost(
+    model: ImageModel | None, *, n: int, size: str | None = None, quality: str | None = None, input_images: int = 0
+) -> float:
+    """USD a budget holds before the call: n images at the model's price for this size and
+    quality, plus the input images it reads. An estimate; the run settles with what was made."""
+    if model is None or n <= 0:
+        return 0.0
+    per_image = model.cost_per_image
+    if per_image is None:
+        per_image = IMAGE_TOKENS * (model.image_output_cost_per_1m_tokens or 0) / 1e6
+        width, _, height = (size or "").partition("x")
+        if width.isdigit() and height.isdigit():
+            per_image *= max(int(width) * int(height), 1) / (1024 * 1024)
+    per_image *= QUALITY_FACTOR.get(quality or "", 1.0)
+    reading = input_images * IMAGE_TOKENS * (model.input_cost_per_1m_tokens or 0) / 1e6
+    return round(n * per_image + reading, 6)

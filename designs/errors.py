@@ -59,6 +59,11 @@ def headers_of(exc: DomainError) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)} if isinstance(exc, LimitReached) else {}
 
 
+def body_of(exc: DomainError) -> dict[str, Any]:
+    """`{"detail"}`, and the facts an error carries for a program (a spent budget's limit, used, resets_at)."""
+    return {"detail": exc.detail, **getattr(exc, "fields", {})}
+
+
 def flatten_detail(detail: Any, prefix: str = "") -> list[str]:
     """Turn DRF's nested validation errors into 'field: message' sentences."""
     if isinstance(detail, dict):
@@ -77,7 +82,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's EXCEPTION_HANDLER: domain errors by the table; DRF's and Django's own in the same
     `{"detail"}` shape (validation errors flattened into sentences)."""
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.detail}, status=status_of(exc), headers=headers_of(exc))
+        return Response(body_of(exc), status=status_of(exc), headers=headers_of(exc))
     if isinstance(exc, Http404):
         return Response({"detail": str(exc) or "Not found"}, status=404)
     if isinstance(exc, exceptions.ParseError):
@@ -97,7 +102,7 @@ def error_response(detail: str, status: int) -> JsonResponse:
 
 def domain_error_response(exc: DomainError) -> JsonResponse:
     """The response for a domain error raised outside DRF (the async views), headers included."""
-    return JsonResponse({"detail": exc.detail}, status=status_of(exc), headers=headers_of(exc))
+    return JsonResponse(body_of(exc), status=status_of(exc), headers=headers_of(exc))
 
 
 def json_errors(view: Callable[..., Awaitable[HttpResponse]]) -> Callable[..., Awaitable[HttpResponse]]:

@@ -54,3 +54,14 @@ class LimitReached(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = max(1, int(retry_after))
+
+
+class BudgetSpent(LimitReached):
+    """An image budget or quota is spent: the answer says which (`limit`), how much is `used`,
+    and when it starts again (`resets_at`, and `retry_after` until then)."""
+
+    def __init__(
+        self, detail: str, retry_after: int = 60, *, limit: float = 0, used: float = 0, resets_at: str = ""
+    ) -> None:
+        super().__init__(detail, retry_after)
+        self.fields = {"limit": limit, "used": used, "resets_at": resets_at}

@@ -9,6 +9,7 @@ from designs.api import (
     catalog,
     customizations,
     documents,
+    limits,
     providers,
     review,
     runs,
@@ -16,6 +17,7 @@ from designs.api import (
     threads,
     unsupported,
     usage,
+    webhooks,
 )
 from designs.api.feed import feed_events
 from designs.api.messages import thread_messages
@@ -76,6 +78,16 @@ urlpatterns = [
     path("providers", providers.ProviderListApi.as_view()),
     path("providers/<str:provider>/credentials", providers.ProviderCredentialApi.as_view()),
     path("usage", usage.UsageApi.as_view()),
+    path("limits", limits.LimitsApi.as_view()),
+    path("webhooks", webhooks.WebhookListApi.as_view()),
+    path("webhooks/<uuid:webhook_id>", webhooks.WebhookDetailApi.as_view()),
+    path("webhooks/<uuid:webhook_id>/rotate-secret", webhooks.WebhookRotateApi.as_view()),
+    path("webhooks/<uuid:webhook_id>/ping", webhooks.WebhookPingApi.as_view()),
+    path("webhooks/<uuid:webhook_id>/deliveries", webhooks.WebhookDeliveriesApi.as_view()),
+    path(
+        "webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver",
+        webhooks.WebhookRedeliverApi.as_view(),
+    ),
     path("audit", audit.AuditApi.as_view()),
     path("templates", templates.TemplateListApi.as_view()),
     path("templates/<uuid:template_id>", templates.TemplateDetailApi.as_view()),

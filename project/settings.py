@@ -348,10 +348,24 @@ EASEL_HEARTBEAT_SECONDS = env.float("EASEL_HEARTBEAT_SECONDS", default=5.0)
 EASEL_STALE_RUN_SECONDS = env.int("EASEL_STALE_RUN_SECONDS", default=60)
 EASEL_QUEUED_RUN_TIMEOUT = env.int("EASEL_QUEUED_RUN_TIMEOUT", default=900)
 EASEL_SWEEP_INTERVAL = env.float("EASEL_SWEEP_INTERVAL", default=15.0)
+# Webhooks (designs/services/webhooks.py, workers/webhooks.py). Retries back off over about a
+# day (seconds, each with +-20 % jitter); an endpoint failing for EASEL_WEBHOOK_DISABLE_AFTER
+# seconds is disabled. Private, loopback and metadata addresses are refused unless allowed.
+EASEL_WEBHOOK_ALLOW_PRIVATE = env.bool("EASEL_WEBHOOK_ALLOW_PRIVATE", default=False)
+EASEL_WEBHOOK_RETRY_SCHEDULE = [
+    float(step)
+    for step in env.list("EASEL_WEBHOOK_RETRY_SCHEDULE", default=["5", "30", "120", "600", "3600", "14400", "43200"])
+]
+EASEL_WEBHOOK_TIMEOUT = env.float("EASEL_WEBHOOK_TIMEOUT", default=10.0)
+EASEL_WEBHOOK_DISABLE_AFTER = env.int("EASEL_WEBHOOK_DISABLE_AFTER", default=86400)
+EASEL_WEBHOOK_MAX_ENDPOINTS = env.int("EASEL_WEBHOOK_MAX_ENDPOINTS", default=20)
+EASEL_WEBHOOK_POLL_SECONDS = env.float("EASEL_WEBHOOK_POLL_SECONDS", default=5.0)
+EASEL_WEBHOOK_WORKERS = env.int("EASEL_WEBHOOK_WORKERS", default=4)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},
     "purge-idempotency-keys": {"task": "easel.purge_idempotency_keys", "schedule": 3600.0},
     "purge-unreferenced-uploads": {"task": "easel.purge_unreferenced_uploads", "schedule": 6 * 3600.0},
+    "deliver-due-webhooks": {"task": "easel.deliver_due_webhooks", "schedule": EASEL_WEBHOOK_POLL_SECONDS},
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -19,17 +19,20 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.db import transaction
 from PIL import Image
 
 from designs.db import release_connection
 from designs.events import EventType
 from designs.models import Customization, Document, Variant
 from designs.payloads import media_payload
+from designs.product_payloads import variant_payload
 from designs.services.documents import document_bytes, document_create
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.masks import canonical_png
 from designs.services.review import record_refusal, review_new_image
 from designs.services.templates import allowed_area, area_box, output_spec, print_dpi
+from designs.services.webhooks import webhook_emit
 from workers.adapters import image_for
 from workers.masked_edit import area_request, composite_inside, open_image
 from workers.providers.base import (
@@ -180,7 +183,33 @@ def _made(ctx: RunContext, job: Job, variant: Variant, result: ImageResult) -> N
         )
         return
     run = ctx.run
-    document = document_create(
+    with transaction.atomic():  # the variant, its image and its webhook event, together
+        document = _variant_document(ctx, job, variant, data, facts, result, dpi)
+        review_new_image(document)
+        Variant.objects.filter(id=variant.id).update(
+            status=Variant.Status.COMPLETED, document=document, seed=result.seed
+        )
+        variant.status, variant.document, variant.seed = Variant.Status.COMPLETED, document, result.seed
+        webhook_emit(run.project_id, "variant.generated", variant_payload(variant, run.public_base_url))
+    ctx.documents.append(document)
+    ctx.emit(
+        EventType.VARIANT_GENERATED,
+        customization_id=str(variant.customization_id),
+        variant_id=str(variant.id),
+        index=variant.index,
+        seed=result.seed,
+        parent_document_id=str(job.source_document.id),
+        revised_prompt=result.revised_prompt,
+        review_status=document.review_status,
+        media=media_payload(document, run.public_base_url),
+    )
+
+
+def _variant_document(
+    ctx: RunContext, job: Job, variant: Variant, data: bytes, facts: Any, result: ImageResult, dpi: float
+) -> Document:
+    run = ctx.run
+    return document_create(
         project=run.project,
         data=data,
         facts=facts,
@@ -204,20 +233,6 @@ def _made(ctx: RunContext, job: Job, variant: Variant, result: ImageResult) -> N
             },
             "edit_area": {"method": "composite" if job.request.mask is None else "native", "crop": list(job.box)},
         },
-    )
-    review_new_image(document)
-    Variant.objects.filter(id=variant.id).update(status=Variant.Status.COMPLETED, document=document, seed=result.seed)
-    ctx.documents.append(document)
-    ctx.emit(
-        EventType.VARIANT_GENERATED,
-        customization_id=str(variant.customization_id),
-        variant_id=str(variant.id),
-        index=variant.index,
-        seed=result.seed,
-        parent_document_id=str(job.source_document.id),
-        revised_prompt=result.revised_prompt,
-        review_status=document.review_status,
-        media=media_payload(document, run.public_base_url),
     )
 
 

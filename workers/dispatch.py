@@ -1,11 +1,13 @@
-"""Start a run off the request: on a Celery worker (Redis topology) or, embedded, on a thread
-pool in the web process. Either way the same `pipeline.run_generation` does the work."""
+"""Start work off the request: on a Celery worker (Redis topology) or, embedded, on a thread
+pool in the web process. Either way the same `pipeline.run_generation` (a run) or
+`webhooks.deliver` (one webhook delivery) does the work."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -13,7 +15,11 @@ from django.db import close_old_connections
 logger = logging.getLogger(__name__)
 
 _executor: ThreadPoolExecutor | None = None
+_webhook_executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
+# A retry further off than this is left to the poller (beat, or the embedded one): a broker
+# holding a message for hours, or a timer thread per waiting retry, is the wrong place for it.
+COUNTDOWN_MAX = 300.0
 
 
 def enqueue_run(run_id: str) -> None:
@@ -41,5 +47,46 @@ def _run_embedded(run_id: str) -> None:
         run_generation(run_id)
     except Exception:  # the pipeline reports its own failures; this is the last line
         logger.exception("run %s crashed outside the pipeline's own handling", run_id)
+    finally:
+        close_old_connections()
+
+
+def enqueue_delivery(delivery_id: str, delay: timedelta | float = 0.0) -> None:
+    """Attempt one webhook delivery now, or after `delay` when that is soon (else the poller will)."""
+    seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+    if seconds > COUNTDOWN_MAX:
+        return
+    if settings.EASEL_EXECUTION == "celery":
+        from workers.tasks import deliver_webhook_task
+
+        deliver_webhook_task.apply_async((delivery_id,), countdown=max(seconds, 0.0))
+        return
+    if seconds > 0:
+        timer = threading.Timer(seconds, enqueue_delivery, args=(delivery_id,))
+        timer.daemon = True
+        timer.start()
+        return
+    _webhook_pool().submit(_deliver_embedded, delivery_id)
+
+
+def _webhook_pool() -> ThreadPoolExecutor:
+    """Deliveries have a pool of their own: a hanging receiver never holds a run's thread."""
+    global _webhook_executor
+    with _lock:
+        if _webhook_executor is None:
+            _webhook_executor = ThreadPoolExecutor(
+                max_workers=settings.EASEL_WEBHOOK_WORKERS, thread_name_prefix="easel-webhook"
+            )
+        return _webhook_executor
+
+
+def _deliver_embedded(delivery_id: str) -> None:
+    from workers.webhooks import deliver
+
+    close_old_connections()
+    try:
+        deliver(delivery_id)
+    except Exception:
+        logger.exception("webhook delivery %s crashed", delivery_id)
     finally:
         close_old_connections()

@@ -13,17 +13,21 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
 from PIL import Image
 
 from designs.db import release_connection
 from designs.events import EventType
-from designs.exceptions import Invalid, NotFound
-from designs.models import Document
+from designs.exceptions import BudgetSpent, Invalid, NotFound
+from designs.models import Document, Reservation
+from designs.services.budgets import estimate_for, held_for, image_charge, release, reserve, settle
 from designs.services.comments import resolve_revised
 from designs.services.documents import document_create
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.model_choice import takes_input_images
 from designs.services.review import record_refusal, review_new_image
+from designs.services.webhooks import webhook_emit
+from designs.webhook_payloads import image_data
 from workers.adapters import image_for
 from workers.image_inputs import Area, call_area, named_documents, turn_inputs
 from workers.image_plan import Plan
@@ -163,12 +167,15 @@ class ImageTool:
             return existing
         area = self._area(inputs, regions, tool_call_id)
         plan = Plan.make(self, prompt, inputs, area, size_hint, aspect_ratio_hint)
+        reservation = self._reserve(len(inputs), size_hint)
         release_connection()  # an image takes 10 to 60 s
         try:
             results = self.provider.generate(
                 plan.request, on_preview=lambda p: self._preview(p, tool_call_id), cancelled=self.ctx.cancelled
             )
         except ProviderError as exc:
+            if reservation is not None:
+                release(reservation)  # refused or failed: nothing made, nothing charged
             if exc.kind == "content_policy":
                 record_refusal(
                     project_id=self.run.project_id,
@@ -184,6 +191,8 @@ class ImageTool:
         if not results:
             raise ProviderError("the image model returned no image", permanent=True, kind="malformed_response")
         documents = [self._store(result, index, plan, tool_call_id) for index, result in enumerate(results)]
+        if reservation is not None:
+            settle(reservation, images=len(documents), charged_usd=image_charge(self.run, len(documents)))
         wanted = int(self.run.image_config.get("n") or 1)
         if len(documents) < wanted:  # said, not hidden: the run is charged for what was made
             self.ctx.emit(
@@ -192,6 +201,20 @@ class ImageTool:
                 error=f"the image model made {len(documents)} of the {wanted} images asked for",
             )
         return documents
+
+    def _reserve(self, inputs: int, size_hint: str | None) -> Reservation | None:
+        """A chat turn's call holds its images against the budget before the provider is asked
+        (a direct request held them when it was accepted). A spent budget is the LLM's to explain."""
+        if held_for(self.run):
+            return None
+        n = int(self.run.image_config.get("n") or 1)
+        try:
+            with transaction.atomic():
+                return reserve(
+                    self.run, images=n, estimated_usd=estimate_for(self.run, n=n, input_images=inputs, size=size_hint)
+                )
+        except BudgetSpent as exc:
+            raise ToolError(exc.detail, "budget_exceeded") from exc
 
     def _check(self, inputs: Sequence[Document]) -> None:
         entry = self.ctx.models.image
@@ -233,8 +256,19 @@ class ImageTool:
             raise ProviderError(
                 f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
             ) from exc
+        with transaction.atomic():  # the image, its review state and its webhook event, together
+            document = self._create(data, facts, metadata, plan, result, index, tool_call_id)
+            review_new_image(document)  # flags, and pending when the project's policy says so
+            webhook_emit(self.run.project_id, "image.generated", image_data(document, self.run))
+        resolve_revised(document)  # a revise run resolves the comments it applied
+        self.ctx.add_document(document, tool_call_id)
+        return document
+
+    def _create(
+        self, data: bytes, facts: Any, metadata: dict[str, Any], plan: Plan, result: Any, index: int, tool_call_id: str
+    ) -> Document:
         inputs = plan.inputs
-        document = document_create(
+        return document_create(
             project=self.run.project,
             data=data,
             facts=facts,
@@ -252,10 +286,6 @@ class ImageTool:
             output_index=index,
             metadata=metadata,
         )
-        review_new_image(document)  # flags, and pending when the project's policy says so
-        resolve_revised(document)  # a revise run resolves the comments it applied
-        self.ctx.add_document(document, tool_call_id)
-        return document
 
     def _arguments(self, call: ToolCall) -> dict[str, Any]:
         try:

@@ -156,6 +156,7 @@ def start_embedded_sweeper() -> None:
             return
         _sweeper_started = True
     threading.Thread(target=_sweep_forever, name="easel-sweeper", daemon=True).start()
+    threading.Thread(target=_poll_webhooks_forever, name="easel-webhook-poller", daemon=True).start()
 
 
 def _sweep_forever() -> None:
@@ -166,5 +167,22 @@ def _sweep_forever() -> None:
             sweep_stale_runs()
         except Exception:
             logger.exception("sweeper pass failed")
+        finally:
+            close_old_connections()
+
+
+def _poll_webhooks_forever() -> None:
+    """Embedded topology: the outbox's poller, as beat's deliver-due-webhooks does elsewhere."""
+    from designs.services.webhooks import deliveries_due
+    from workers.dispatch import enqueue_delivery
+
+    stop = threading.Event()
+    while not stop.wait(settings.EASEL_WEBHOOK_POLL_SECONDS):
+        close_old_connections()
+        try:
+            for delivery_id in deliveries_due():
+                enqueue_delivery(delivery_id)
+        except Exception:
+            logger.exception("webhook poll failed")
         finally:
             close_old_connections()

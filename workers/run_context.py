@@ -11,6 +11,7 @@ from designs import events
 from designs.events import EventType
 from designs.models import Document, Message, Run
 from designs.payloads import context_usage, media_payload
+from designs.services.budgets import billing_of
 from designs.services.model_choice import run_models
 from designs.services.runs import run_end
 
@@ -116,6 +117,7 @@ class RunContext:
             memory_operation_id=None,
             generated_media=[media_payload(d, run.public_base_url) for d in self.documents],
             context_usage=context_usage(run, self.models.context_limit),
+            billing=billing_of(run),
         )
 
     def fail(self, error: str, kind: str) -> None:

@@ -37,3 +37,22 @@ def purge_unreferenced_uploads_task() -> dict[str, int]:
     from designs.services.documents import documents_purge_unreferenced, storage_orphans_purge
 
     return {"uploads": documents_purge_unreferenced(), "orphan_files": storage_orphans_purge()}
+
+
+@shared_task(name="easel.deliver_webhook", acks_late=True, reject_on_worker_lost=True)
+def deliver_webhook_task(delivery_id: str) -> str | None:
+    """One attempt of one webhook delivery (a claimed lease makes a duplicate a no-op)."""
+    from workers.webhooks import deliver
+
+    return deliver(delivery_id)
+
+
+@shared_task(name="easel.deliver_due_webhooks", acks_late=False)
+def deliver_due_webhooks_task() -> int:
+    """The outbox's poller (scheduled by beat): queue every due delivery no attempt holds."""
+    from designs.services.webhooks import deliveries_due
+
+    due = deliveries_due()
+    for delivery_id in due:
+        deliver_webhook_task.delay(delivery_id)
+    return len(due)

@@ -6,13 +6,22 @@ the caller's project in one filter, whatever ids a caller sends or an LLM invent
 The models live by subject (projects, conversations, documents); import them from here.
 """
 
+from designs.models.budgets import KeyLimits, ProjectLimits, Reservation
 from designs.models.conversations import Assistant, IdempotencyKey, Message, Run, Thread
 from designs.models.customizations import Customization, Template, TemplateVersion, Variant
 from designs.models.documents import EXTENSIONS, Document, DocumentParent, MessageInput, document_upload_to
 from designs.models.projects import ApiKey, Invitation, Membership, Project, ProviderCredential
 from designs.models.review import AuditEntry, Comment, ReviewDecision, ReviewPolicy, ReviewStatus, Via
+from designs.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "WebhookEvent",
+    "WebhookEndpoint",
+    "WebhookDelivery",
+    "WebhookAttempt",
+    "Reservation",
+    "ProjectLimits",
+    "KeyLimits",
     "EXTENSIONS",
     "ApiKey",
     "Assistant",

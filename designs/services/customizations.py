@@ -23,6 +23,8 @@ from designs import events
 from designs.events import EventType
 from designs.exceptions import Conflict, Invalid, NotFound
 from designs.models import ApiKey, Customization, Document, Message, Project, Run, TemplateVersion, Variant
+from designs.product_payloads import customization_payload
+from designs.services.budgets import estimate_for, reserve
 from designs.services.documents import document_bytes, document_create
 from designs.services.images import inspect_image
 from designs.services.limits import run_slots_check
@@ -30,6 +32,7 @@ from designs.services.messages import message_create, message_inputs_add
 from designs.services.templates import MAX_PROMPT, check_model, template_get, template_version
 from designs.services.threads import assistant_default, thread_create
 from designs.services.turns import run_start
+from designs.services.webhooks import webhook_emit
 
 MAX_REF = 200
 MAX_METADATA_BYTES = 16384
@@ -227,6 +230,11 @@ def customization_run_ended(run: Run, *, kind: str = "") -> None:
         "variants": [_variant_summary(v) for v in variants],
         "images_generated": len(made),
     }
+    webhook_emit(
+        run.project_id,
+        f"customization.{'failed' if not made else 'completed'}",
+        customization_payload(customization, run.public_base_url),
+    )
     transaction.on_commit(
         lambda: events.publish(
             project_id=str(run.project_id),
@@ -332,6 +340,8 @@ def _run(
     )
     message.run = run
     message.save(update_fields=["run"])
+    # Held before any provider call; BudgetSpent (a 429) rolls the whole request back.
+    reserve(run, images=n, estimated_usd=estimate_for(run, n=n, input_images=1))
     Variant.objects.bulk_create(
         Variant(
             project=customization.project,

@@ -38,6 +38,7 @@ from designs.models import (
     Thread,
 )
 from designs.services.images import ImageFacts, make_thumbnail
+from designs.services.webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,15 @@ def document_delete(*, document: Document) -> None:
         )
     project_id = document.project_id
     names = [document.file.name, document.thumbnail.name]
-    document.delete()
+    data = {
+        "document_id": str(document.id),
+        "thread_id": str(document.thread_id) if document.thread_id else None,
+        "operation": document.operation,
+        "created_at": document.created_at,
+    }
+    with transaction.atomic():
+        document.delete()
+        webhook_emit(project_id, "document.deleted", data)
     transaction.on_commit(lambda: release_files(project_id=project_id, names=names))
 
 

@@ -28,7 +28,9 @@ from designs.models import (
     ReviewStatus,
     Via,
 )
+from designs.payloads import decision_payload
 from designs.services import moderation
+from designs.services.webhooks import webhook_emit
 
 DECIDERS = frozenset({"owner", "admin", "reviewer", "staff"})
 POLICY_EDITORS = frozenset({"owner", "admin", "staff"})
@@ -193,7 +195,7 @@ def decide(document: Document, who: Who, decision: str, *, reason: str = "", rea
     with transaction.atomic():
         current = Document.objects.select_for_update().get(pk=document.pk)
         _check_open(current, who)
-        ReviewDecision.objects.create(
+        decision_row = ReviewDecision.objects.create(
             project_id=current.project_id,
             document=current,
             decision=decision,
@@ -220,6 +222,18 @@ def decide(document: Document, who: Who, decision: str, *, reason: str = "", rea
             reason=reason,
             reason_code=reason_code or decision,
             prompt=current.prompt,
+        )
+        webhook_emit(
+            current.project_id,
+            "review.decided",
+            {
+                "document_id": str(current.id),
+                "thread_id": str(current.thread_id) if current.thread_id else None,
+                "review_status": status,
+                "previous_status": before,
+                "approvals": approvals,
+                "decision": decision_payload(decision_row),
+            },
         )
         transaction.on_commit(lambda: _announce(current, approvals=approvals, decision=decision))
     return current

@@ -19,7 +19,10 @@ from designs import events
 from designs.events import EventType
 from designs.exceptions import NotFound
 from designs.models import Document, Message, Project, Run
+from designs.services.budgets import image_charge, run_settle
 from designs.services.messages import message_create
+from designs.services.webhooks import webhook_emit
+from designs.webhook_payloads import run_data
 
 
 def run_get(*, project: Project, thread_id: str, run_id: str) -> Run:
@@ -94,11 +97,19 @@ def run_end(
             metadata={"run_id": str(run.id), **({"error": error} if error else {})},
         )
         Document.objects.filter(id__in=[d.id for d in documents]).update(message=message)
+        images = run.images_generated + len(documents)
+        # What the run held against the budget becomes what it made; the rest is released.
+        billing = run_settle(run, images=images, charged_usd=image_charge(run, images))
         if run.operation == Run.Operation.CUSTOMIZE:
             from designs.services.customizations import customization_run_ended  # it builds runs
 
             run.error = error
             customization_run_ended(run, kind=kind or ("cancelled" if status == Run.Status.CANCELLED else ""))
+        if status in (Run.Status.COMPLETED, Run.Status.FAILED):
+            data = run_data(
+                run, status=status, message_id=str(message.id), error=error, kind=kind, images=images, billing=billing
+            )
+            webhook_emit(run.project_id, f"run.{status}", data)
     run.status = status
     return message
 

@@ -15,6 +15,7 @@ from designs import events
 from designs.catalog import ImageModel
 from designs.exceptions import Conflict, Invalid
 from designs.models import ApiKey, Document, Message, Project, Run, Thread
+from designs.services.budgets import estimate_for, reserve
 from designs.services.documents import document_create
 from designs.services.image_config import validate_image_config
 from designs.services.images import read_upload
@@ -114,6 +115,10 @@ def turn_accept(
                 user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE, mask=mask
             )
         run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
+        if run is not None and run.operation == Run.Operation.GENERATE_IMAGE:
+            # Held before any provider call; BudgetSpent (a 429) rolls the whole turn back.
+            n = int(run.image_config.get("n") or 1)
+            reserve(run, images=n, estimated_usd=estimate_for(run, n=n, input_images=len(attachments)))
         if run is not None:
             transaction.on_commit(lambda: run_start(run))
     return Turn(thread, user_message, run, bool(data.get("stream")), attachments)
