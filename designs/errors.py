@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from designs.exceptions import (
+    BudgetSpent,
     Conflict,
     DomainError,
     Forbidden,
@@ -46,6 +47,7 @@ STATUSES: dict[type[DomainError], int] = {
     TooLarge: 413,
     UnsupportedMedia: 415,
     LimitReached: 429,
+    BudgetSpent: 429,
 }
 
 

@@ -23,8 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from designs.exceptions import Invalid
 from designs.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from designs.services.webhook_targets import RefusedTarget, check_url, resolve
+from designs.services.webhook_targets import check_url, resolve
 from designs.services.webhooks import endpoint_disable
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def post(endpoint: WebhookEndpoint, message_id: str, body: str) -> Outcome:
     try:
         target = check_url(endpoint.url)
         address = resolve(target)
-    except RefusedTarget as exc:
+    except Invalid as exc:  # the URL or the address it resolves to now is refused
         return Outcome(error=exc.detail)
     timestamp = timezone.now()
     headers = {

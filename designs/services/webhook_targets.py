@@ -39,10 +39,6 @@ _ALSO_REFUSED = tuple(
 )
 
 
-class RefusedTarget(Invalid):
-    """The URL, or an address its host resolves to, may not receive webhooks."""
-
-
 @dataclass(frozen=True)
 class Target:
     scheme: str
@@ -51,25 +47,25 @@ class Target:
 
 
 def check_url(url: object) -> Target:
-    """The URL's scheme, host and port; RefusedTarget when it is not one we send to."""
+    """The URL's scheme, host and port; Invalid (a 400 at the API) when it is not one we send to."""
     if not isinstance(url, str) or not url.strip():
-        raise RefusedTarget("url is required: the http(s) address that receives the events")
+        raise Invalid("url is required: the http(s) address that receives the events")
     if len(url) > MAX_URL:
-        raise RefusedTarget(f"url: at most {MAX_URL} characters")
+        raise Invalid(f"url: at most {MAX_URL} characters")
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise RefusedTarget("url: may not contain spaces or control characters")
+        raise Invalid("url: may not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise RefusedTarget(f"url: not a valid URL ({exc})") from exc
+        raise Invalid(f"url: not a valid URL ({exc})") from exc
     if parts.scheme not in ("http", "https"):
-        raise RefusedTarget("url: only http:// and https:// addresses receive webhooks")
+        raise Invalid("url: only http:// and https:// addresses receive webhooks")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise RefusedTarget("url: may not carry credentials (user:password@); authenticate with the signature")
+        raise Invalid("url: may not carry credentials (user:password@); authenticate with the signature")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise RefusedTarget("url: has no host")
+        raise Invalid("url: has no host")
     return Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80))
 
 
@@ -100,14 +96,14 @@ def resolve(target: Target) -> IPAddress:
         try:
             infos = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
-            raise RefusedTarget(f"url: the host {target.host!r} does not resolve") from exc
+            raise Invalid(f"url: the host {target.host!r} does not resolve") from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
-        raise RefusedTarget(f"url: the host {target.host!r} does not resolve")
+        raise Invalid(f"url: the host {target.host!r} does not resolve")
     if not settings.EASEL_WEBHOOK_ALLOW_PRIVATE:
         for address in addresses:
             if refused(address):
-                raise RefusedTarget(
+                raise Invalid(
                     f"url: {target.host} resolves to {address}, a private, loopback, link-local, multicast or "
                     "metadata address; webhooks go to public addresses only"
                 )

@@ -38,7 +38,7 @@ def test_every_domain_error_has_a_status_and_both_edges_answer_it_alike(kind):
 
     plain = asyncio.run(view(None))
     assert drf.status_code == plain.status_code == errors.status_of(exc)
-    assert drf.data == json.loads(plain.content) == {"detail": "it went wrong"}
+    assert drf.data == json.loads(plain.content) == {"detail": "it went wrong", **getattr(exc, "fields", {})}
     assert dict(drf.headers).get("Retry-After") == plain.headers.get("Retry-After")
 
 
@@ -59,6 +59,7 @@ def test_the_table_gives_each_kind_its_own_status():
         "TooLarge": 413,
         "UnsupportedMedia": 415,
         "LimitReached": 429,
+        "BudgetSpent": 429,
     }
     assert errors.headers_of(raised(exceptions.LimitReached)) == {"Retry-After": "7"}
 
@@ -75,3 +76,20 @@ def test_another_projects_thread_is_not_found_through_the_real_api(alpha, bravo)
 
     for answer in (drf_view, async_view):
         assert (answer.status_code, answer.json()) == (404, {"detail": "Thread not found"})
+
+
+def test_a_spent_budget_tells_a_program_which_limit_how_much_is_used_and_when_it_resets():
+    exc = exceptions.BudgetSpent(
+        "The project's image budget for today is spent", 120, limit=5, used=5, resets_at="2026-12-08T00:00:00Z"
+    )
+
+    drf = errors.api_exception_handler(exc, {})
+
+    assert drf.status_code == 429
+    assert drf.data == {
+        "detail": "The project's image budget for today is spent",
+        "limit": 5,
+        "used": 5,
+        "resets_at": "2026-12-08T00:00:00Z",
+    }
+    assert dict(drf.headers)["Retry-After"] == "120"
