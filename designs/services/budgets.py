@@ -91,6 +91,8 @@ def limits_update(project: Project, data: Any) -> dict[str, Any]:
     unknown = sorted(set(data) - {"images_per_day", "cost_per_month_usd", "api_keys"})
     if unknown:
         raise Invalid(f"Unknown field(s): {', '.join(unknown)}")
+    if not data:
+        raise Invalid("Send at least one of images_per_day, cost_per_month_usd, api_keys")
     project_fields: dict[str, Any] = {}
     if "images_per_day" in data:
         project_fields["images_per_day"] = _images(data["images_per_day"], "images_per_day")
@@ -134,14 +136,15 @@ def _key_limits(project: Project, value: Any) -> dict[Any, int | None]:
         return {}
     if not isinstance(value, dict) or len(value) > 1000:
         raise Invalid('api_keys: an object {"<key_id>": {"images_per_day": N or null}}')
-    found = {str(k.id): k.id for k in ApiKey.objects.filter(project=project, id__in=_uuids(value))}
+    ids = _uuids(value)  # canonical: a key's id in capitals or without hyphens is the same key
+    found = {str(k.id): k.id for k in ApiKey.objects.filter(project=project, id__in=ids)}
     out: dict[Any, int | None] = {}
-    for raw, limits in value.items():
-        if str(raw) not in found:
+    for (raw, limits), key_id in zip(value.items(), ids, strict=True):
+        if key_id not in found:
             raise Invalid(f"api_keys: {str(raw)[:64]!r} is not an API key of this project")
         if not isinstance(limits, dict) or set(limits) - {"images_per_day"}:
             raise Invalid('api_keys: each key takes {"images_per_day": N or null}')
-        out[found[str(raw)]] = _images(limits.get("images_per_day"), "api_keys.images_per_day")
+        out[found[key_id]] = _images(limits.get("images_per_day"), "api_keys.images_per_day")
     return out
 
 
@@ -222,14 +225,14 @@ def image_charge(run: Run, images: int) -> Decimal:
 
 def billing_of(run: Run) -> dict[str, Any]:
     """What was estimated and charged for the run's images; the provider's invoice is the truth
-    wherever the price is the catalog's (every provider but the local engines)."""
+    wherever something was charged at the catalog's price (every provider but the local engines)."""
     totals = Reservation.objects.filter(run=run).aggregate(
         estimated=Sum("estimated_usd"), charged=Sum("charged_usd", filter=Q(status=SETTLED))
     )
     return {
         "estimated_usd": float(round(totals["estimated"] or 0, 6)),
         "charged_usd": float(round(totals["charged"] or 0, 6)),
-        "reconciliation_required": run.image_provider not in ("", catalog.LOCAL_PROVIDER),
+        "reconciliation_required": bool(totals["charged"]) and run.image_provider != catalog.LOCAL_PROVIDER,
     }
 
 
