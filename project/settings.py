@@ -360,7 +360,7 @@ EASEL_WEBHOOK_TIMEOUT = env.float("EASEL_WEBHOOK_TIMEOUT", default=10.0)
 EASEL_WEBHOOK_DISABLE_AFTER = env.int("EASEL_WEBHOOK_DISABLE_AFTER", default=86400)
 EASEL_WEBHOOK_MAX_ENDPOINTS = env.int("EASEL_WEBHOOK_MAX_ENDPOINTS", default=20)
 EASEL_WEBHOOK_POLL_SECONDS = env.float("EASEL_WEBHOOK_POLL_SECONDS", default=5.0)
-EASEL_WEBHOOK_WORKERS = env.int("EASEL_WEBHOOK_WORKERS", default=4)
+EASEL_WEBHOOK_WORKERS = env.int("EASEL_WEBHOOK_WORKERS", default=16)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},
     "purge-idempotency-keys": {"task": "easel.purge_idempotency_keys", "schedule": 3600.0},

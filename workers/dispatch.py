@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 
 _executor: ThreadPoolExecutor | None = None
 _webhook_executor: ThreadPoolExecutor | None = None
+_delivering: set[str] = set()  # delivery ids waiting for or in an attempt in this process
 _lock = threading.Lock()
 # A retry further off than this is left to the poller (beat, or the embedded one): a broker
 # holding a message for hours, or a timer thread per waiting retry, is the wrong place for it.
@@ -66,7 +67,17 @@ def enqueue_delivery(delivery_id: str, delay: timedelta | float = 0.0) -> None:
         timer.daemon = True
         timer.start()
         return
-    _webhook_pool().submit(_deliver_embedded, delivery_id)
+    deliver_in_process(delivery_id)
+
+
+def deliver_in_process(delivery_id: str) -> None:
+    """Post a delivery on this process's delivery threads (the web process embedded, the Celery
+    worker otherwise), never on a thread that runs generations."""
+    with _lock:
+        if delivery_id in _delivering:  # the poller found it again before its attempt began
+            return
+        _delivering.add(delivery_id)
+    _webhook_pool().submit(_deliver, delivery_id)
 
 
 def _webhook_pool() -> ThreadPoolExecutor:
@@ -80,7 +91,7 @@ def _webhook_pool() -> ThreadPoolExecutor:
         return _webhook_executor
 
 
-def _deliver_embedded(delivery_id: str) -> None:
+def _deliver(delivery_id: str) -> None:
     from workers.webhooks import deliver
 
     close_old_connections()
@@ -89,4 +100,6 @@ def _deliver_embedded(delivery_id: str) -> None:
     except Exception:
         logger.exception("webhook delivery %s crashed", delivery_id)
     finally:
+        with _lock:
+            _delivering.discard(delivery_id)
         close_old_connections()

@@ -39,12 +39,15 @@ def purge_unreferenced_uploads_task() -> dict[str, int]:
     return {"uploads": documents_purge_unreferenced(), "orphan_files": storage_orphans_purge()}
 
 
-@shared_task(name="easel.deliver_webhook", acks_late=True, reject_on_worker_lost=True)
-def deliver_webhook_task(delivery_id: str) -> str | None:
-    """One attempt of one webhook delivery (a claimed lease makes a duplicate a no-op)."""
-    from workers.webhooks import deliver
+@shared_task(name="easel.deliver_webhook", acks_late=False)
+def deliver_webhook_task(delivery_id: str) -> None:
+    """Hand one webhook delivery to the worker's delivery threads and free the slot at once: a
+    receiver that hangs for its whole timeout must never hold a slot a run is waiting for. The
+    outbox row, not this message, is the record: if the process dies before the attempt, the
+    delivery is still pending and the poller sends it (a claimed lease makes a duplicate a no-op)."""
+    from workers.dispatch import deliver_in_process
 
-    return deliver(delivery_id)
+    deliver_in_process(delivery_id)
 
 
 @shared_task(name="easel.deliver_due_webhooks", acks_late=False)

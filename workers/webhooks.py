@@ -145,6 +145,8 @@ def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, started: Any, 
         else:
             fields["next_attempt_at"] = now + timedelta(seconds=wait)
     with transaction.atomic():
+        if not WebhookDelivery.objects.filter(id=delivery.id).update(**fields):
+            return "deleted"  # the endpoint was deleted during the attempt: nothing left to log
         WebhookAttempt.objects.create(
             delivery=delivery,
             number=number,
@@ -154,14 +156,15 @@ def _record(delivery: WebhookDelivery, endpoint: WebhookEndpoint, started: Any, 
             response_body=outcome.body,
             error=outcome.error[:500],
         )
-        WebhookDelivery.objects.filter(id=delivery.id).update(**fields)
         if outcome.ok:
             WebhookEndpoint.objects.filter(id=endpoint.id).exclude(failing_since=None).update(failing_since=None)
         elif not disable:
             WebhookEndpoint.objects.filter(id=endpoint.id, failing_since=None).update(failing_since=now)
             since = WebhookEndpoint.objects.filter(id=endpoint.id).values_list("failing_since", flat=True).first()
             if since is not None and (now - since).total_seconds() >= settings.EASEL_WEBHOOK_DISABLE_AFTER:
-                disable = f"Every delivery failed for {settings.EASEL_WEBHOOK_DISABLE_AFTER // 3600} hours"
+                after = settings.EASEL_WEBHOOK_DISABLE_AFTER  # "24 hours"; "3 seconds", not "0 hours"
+                span = f"{after // 3600} hours" if after % 3600 == 0 else f"{after} seconds"
+                disable = f"Every delivery failed for {span}"
         if disable:
             endpoint_disable(endpoint.id, disable)
     status = fields.get("status", WebhookDelivery.Status.PENDING)

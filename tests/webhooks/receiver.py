@@ -96,6 +96,10 @@ class Receiver:
         with self._changed:
             return list(self._received)
 
+    def verified(self, secret: str) -> list[dict[str, Any]]:
+        """Every request so far, each verified with `secret` (WebhookVerificationError otherwise)."""
+        return [r.verified(secret) for r in self.received]
+
     def of_type(self, kind: str) -> list[Received]:
         return [r for r in self.received if r.event.get("type") == kind]
 
