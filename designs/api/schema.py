@@ -28,6 +28,8 @@ from designs.api.schema_components import COMPONENTS, STRING, UUID, Schema, ref
 from designs.api.schema_events import EVENT_COMPONENTS, sse_content
 from designs.api.schema_products import PRODUCT_COMPONENTS
 from designs.api.schema_review import REVIEW_COMPONENTS
+from designs.api.schema_webhook_events import WEBHOOK_EVENT_COMPONENTS, webhook_operations
+from designs.api.schema_webhooks import WEBHOOK_COMPONENTS, budget_refusals
 from designs.serializers import MessageInputSerializer
 
 ERROR_MEANINGS = {
@@ -397,6 +399,10 @@ def finish(result: dict, generator: Any, request: Any, public: bool) -> dict:
     schemas.update(REVIEW_COMPONENTS)
     schemas.update(AUDIT_COMPONENTS)
     schemas.update(PRODUCT_COMPONENTS)
+    schemas.update(WEBHOOK_COMPONENTS)
+    schemas.update(WEBHOOK_EVENT_COMPONENTS)
+    result["webhooks"] = webhook_operations()
+    budget_refusals(result.get("paths", {}))
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if operation.get("operationId") in TURN_OPERATIONS:

@@ -179,7 +179,7 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
         {"attempt": 2, "reason": "worker_lost"},
     ),
     EventType.RUN_ENDED: (
-        'Terminal: the run completed. `status` is always "completed".',
+        'Terminal: the run completed. `status` is always "completed"; `billing`: its images against the budget.',
         {
             "status": {"type": "string", "const": "completed"},
             "message_id": UUID,
@@ -192,6 +192,7 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
             "memory_operation_id": {"type": "null"},
             "generated_media": array(ref("Media")),
             "context_usage": ref("ContextUsage"),
+            "billing": ref("Billing"),
         },
         ("status",),
         {
@@ -202,6 +203,7 @@ CATALOGUE: dict[EventType, tuple[str, dict[str, Schema], tuple[str, ...], dict]]
             "model_provider": "openai",
             "model_name": "gpt-4.1",
             "total_tokens": 560,
+            "billing": {"estimated_usd": 0.0, "charged_usd": 0.0, "reconciliation_required": False},
         },
     ),
     EventType.RUN_FAILED: (

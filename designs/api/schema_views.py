@@ -27,6 +27,7 @@ import designs.api.schema_catalog_drf  # noqa: F401
 import designs.api.schema_drf  # noqa: F401
 import designs.api.schema_products_drf  # noqa: F401
 import designs.api.schema_review_drf  # noqa: F401
+import designs.api.schema_webhooks_drf  # noqa: F401
 
 REDOC_POLICY = build_policy(update={"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 

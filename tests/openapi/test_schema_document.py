@@ -88,12 +88,45 @@ def test_every_operation_but_the_public_ones_wants_the_api_key():
 
 
 def test_every_error_answer_has_the_detail_shape():
-    for path, operations in openapi_document()["paths"].items():
+    """Error, or a shape that is an Error and more (a spent budget's 429: BudgetSpent)."""
+    document = openapi_document()
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in document["paths"].items():
         for method, operation in operations.items():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")) and path != "/healthz":
                     schema = response["content"]["application/json"]["schema"]
-                    assert schema == {"$ref": "#/components/schemas/Error"}, f"{method.upper()} {path} {status}"
+                    component = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+                    assert schema == error or error in component.get("allOf", []), f"{method.upper()} {path} {status}"
+
+
+def test_a_spent_budget_is_documented_where_images_are_held():
+    paths = openapi_document()["paths"]
+    budgeted = [
+        ("/api/threads/messages", "post"),
+        ("/api/threads/{thread_id}/messages", "post"),
+        ("/api/customizations", "post"),
+        ("/api/customizations/{customization_id}/refine", "post"),
+    ]
+    for path, method in budgeted:
+        refusal = paths[path][method]["responses"]["429"]
+        assert refusal["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/BudgetSpent"}
+        assert "Retry-After" in refusal["headers"]
+
+
+def test_every_webhook_event_has_a_schema_and_a_webhook_operation():
+    from designs.services.webhooks import EVENT_TYPES, PING
+
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    mapping = schemas["WebhookEvent"]["discriminator"]["mapping"]
+    assert set(mapping) == {*EVENT_TYPES, PING}
+    assert set(document["webhooks"]) == {*EVENT_TYPES, PING}
+    for kind, target in mapping.items():
+        assert schemas[target.rsplit("/", 1)[-1]]["properties"]["type"] == {"type": "string", "const": kind}
+        body = document["webhooks"][kind]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert body == {"$ref": target}
+    assert schemas["EventRunEnded"]["properties"]["billing"] == {"$ref": "#/components/schemas/Billing"}
 
 
 def test_every_event_type_has_a_schema_in_the_stream_catalogue():
