@@ -41,7 +41,7 @@ class WebhookDetailApi(WebhookApiView):
         return Response(endpoint_payload(webhooks.endpoint_update(endpoint, request.data)))
 
     def delete(self, request: Request, webhook_id: str) -> Response:
-        webhooks.endpoint_get(self.project, webhook_id).delete()
+        webhooks.endpoint_delete(webhooks.endpoint_get(self.project, webhook_id))
         return Response({"message": "Webhook deleted", "webhook_id": str(webhook_id)})
 
 

@@ -94,6 +94,11 @@ def endpoints_of(project: Project) -> list[WebhookEndpoint]:
     return list(WebhookEndpoint.objects.filter(project=project).order_by("-created_at"))
 
 
+def endpoint_delete(endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its delivery log; nothing more is sent to it."""
+    endpoint.delete()
+
+
 def endpoint_rotate(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret at once; attempts from now on are signed with it (the old one stops working)."""
     endpoint.secret = new_secret()
@@ -176,7 +181,7 @@ def webhook_emit(project_id: Any, type: str, data: dict[str, Any]) -> WebhookEve
 def endpoint_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
     """A `webhook.ping` to this endpoint alone, delivered like any event (202: see deliveries)."""
     if not endpoint.enabled:
-        raise Conflict("This webhook is disabled; enable it (PATCH enabled: true) before pinging it")
+        raise Conflict("This webhook is disabled; enable it before sending it a ping")
     with transaction.atomic():
         event = _event(endpoint.project_id, PING, {"webhook_id": str(endpoint.id)}, [endpoint.id])
         return event.deliveries.get()
@@ -188,7 +193,7 @@ def redeliver(endpoint: WebhookEndpoint, delivery_id: Any) -> WebhookDelivery:
     if original is None:
         raise NotFound("Delivery not found")
     if not endpoint.enabled:
-        raise Conflict("This webhook is disabled; enable it (PATCH enabled: true) before redelivering")
+        raise Conflict("This webhook is disabled; enable it before redelivering to it")
     with transaction.atomic():
         delivery = WebhookDelivery.objects.create(
             project_id=endpoint.project_id,

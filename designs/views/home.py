@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from designs.auth import SESSION_PROJECT_KEY
 from designs.views.access import user_projects
 
-SECTIONS = {"threads", "gallery", "review", "activity", "members", "keys", "review_policy", "templates"}
+SECTIONS = {"threads", "gallery", "review", "activity", "members", "keys", "review_policy", "templates", "usage"}
 
 
 @require_GET

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from designs.views import activity, customizations, gallery, home, products, review, review_item, team, threads
+from designs.views import (
+    activity,
+    customizations,
+    gallery,
+    home,
+    products,
+    review,
+    review_item,
+    team,
+    threads,
+    usage,
+    webhooks,
+)
 
 app_name = "dashboard"
 
@@ -71,4 +83,27 @@ urlpatterns = [
     path("projects/<uuid:project_id>/keys", team.keys, name="keys"),
     path("projects/<uuid:project_id>/keys/new", team.key_create, name="key_create"),
     path("projects/<uuid:project_id>/keys/<uuid:key_id>/revoke", team.key_revoke, name="key_revoke"),
+    path("projects/<uuid:project_id>/usage", usage.usage, name="usage"),
+    path("projects/<uuid:project_id>/usage.csv", usage.usage_csv, name="usage_csv"),
+    path("projects/<uuid:project_id>/settings/limits", usage.limits, name="limits"),
+    path("projects/<uuid:project_id>/webhooks", webhooks.webhook_list, name="webhooks"),
+    path("projects/<uuid:project_id>/webhooks/new", webhooks.webhook_create, name="webhook_create"),
+    path("projects/<uuid:project_id>/webhooks/<uuid:webhook_id>", webhooks.webhook_detail, name="webhook"),
+    path("projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/ping", webhooks.webhook_ping, name="webhook_ping"),
+    path(
+        "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/rotate", webhooks.webhook_rotate, name="webhook_rotate"
+    ),
+    path(
+        "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/enabled",
+        webhooks.webhook_enabled,
+        name="webhook_enabled",
+    ),
+    path(
+        "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/delete", webhooks.webhook_delete, name="webhook_delete"
+    ),
+    path(
+        "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver",
+        webhooks.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
 ]

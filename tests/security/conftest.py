@@ -38,6 +38,10 @@ from designs.models import (
     Template,
     TemplateVersion,
     Variant,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from designs.services.comments import comment_add
 from designs.services.credentials import credential_set
@@ -85,6 +89,9 @@ class World:
     template: str = ""  # a product template on `document2`, version 1
     customization: str = ""  # a customization of `template`, in a thread of its own
     variant: str = ""  # the document of its one made variant
+    webhook: str = ""  # an enabled webhook endpoint
+    webhook_secret: str = ""  # its signing secret
+    delivery: str = ""  # a finished delivery of an event to it
     owner: Any = None
     member: Any = None
 
@@ -92,6 +99,7 @@ class World:
         """Strings that must never appear in an answer to another project's caller."""
         ids = [self.project, self.thread, self.thread2, self.assistant, self.run, self.document, self.document2]
         ids += [self.template, self.customization, self.variant]
+        ids += [self.webhook, self.webhook_secret, self.delivery]
         people = [self.owner.email, self.member.email]
         return [
             *ids,
@@ -174,6 +182,7 @@ def build_world(name: str, *, colour: tuple[int, int, int], provider: str, run_s
         thumb_sig=media.signature(str(document.id), expires, media.THUMBNAIL),
         comment=str(comment.id),
         **product_of(project, document2, colour),
+        **webhook_of(project),
         owner=owner,
         member=member,
     )
@@ -236,6 +245,22 @@ def product_of(project: Project, base: Document, colour: tuple[int, int, int]) -
         seed=1,
     )
     return {"template": str(template.id), "customization": str(customization.id), "variant": str(variant.id)}
+
+
+def webhook_of(project: Project) -> dict[str, str]:
+    """An enabled endpoint with one delivered event, as rows: nothing is queued or sent."""
+    endpoint = WebhookEndpoint.objects.create(
+        project=project,
+        url=f"https://93.184.215.14/{project.name}/hooks",
+        events=["run.completed"],
+        secret=f"whsec_{secrets.token_urlsafe(32)}",
+    )
+    event = WebhookEvent.objects.create(project=project, type="run.completed", body='{"data": {}}')
+    delivery = WebhookDelivery.objects.create(
+        project=project, endpoint=endpoint, event=event, status=WebhookDelivery.Status.SUCCEEDED, attempts=1
+    )
+    WebhookAttempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), status_code=200)
+    return {"webhook": str(endpoint.id), "webhook_secret": endpoint.secret, "delivery": str(delivery.id)}
 
 
 @pytest.fixture(autouse=True)

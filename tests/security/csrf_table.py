@@ -39,6 +39,12 @@ WRITES: dict[str, tuple[str, ...]] = {
     "api/customizations": ("POST",),
     "api/customizations/<uuid:customization_id>/refine": ("POST",),
     "api/customizations/<uuid:customization_id>/select": ("POST",),
+    "api/webhooks": ("POST",),
+    "api/webhooks/<uuid:webhook_id>": ("PATCH", "DELETE"),
+    "api/webhooks/<uuid:webhook_id>/rotate-secret": ("POST",),
+    "api/webhooks/<uuid:webhook_id>/ping": ("POST",),
+    "api/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver": ("POST",),
+    "api/limits": ("PUT",),
     # Answers every method (a storage write and delete of its own), sessions or not.
     "healthz": ALL,
     # Django's LoginView redirects a signed-in user whatever the method.
@@ -68,6 +74,13 @@ WRITES: dict[str, tuple[str, ...]] = {
     "projects/<uuid:project_id>/templates/<uuid:template_id>/customize": ("POST",),
     "projects/<uuid:project_id>/customizations/<uuid:customization_id>/select": ("POST",),
     "projects/<uuid:project_id>/customizations/<uuid:customization_id>/refine": ("POST",),
+    "projects/<uuid:project_id>/settings/limits": ("POST",),
+    "projects/<uuid:project_id>/webhooks/new": ("POST",),
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/ping": ("POST",),
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/rotate": ("POST",),
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/enabled": ("POST",),
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/delete": ("POST",),
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver": ("POST",),
 }
 
 # Routes Django's CSRF middleware skips (their views are csrf_exempt), and why that is safe.
@@ -135,6 +148,13 @@ MIDDLEWARE_EXEMPT: dict[str, str] = {
         "api/customizations/<uuid:customization_id>/refine",
         "api/customizations/<uuid:customization_id>/select",
         "api/customizations/<uuid:customization_id>/export",
+        "api/webhooks",
+        "api/webhooks/<uuid:webhook_id>",
+        "api/webhooks/<uuid:webhook_id>/rotate-secret",
+        "api/webhooks/<uuid:webhook_id>/ping",
+        "api/webhooks/<uuid:webhook_id>/deliveries",
+        "api/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver",
+        "api/limits",
     )
 }
 # The API reference (designs/api/schema_views.py): DRF views, so exempt; they answer GET alone.
@@ -153,6 +173,10 @@ EXTRA: dict[tuple[str, str], Case] = {
     ),
     ("api/review/policy", "PUT"): Case(
         "PUT", "/api/review/policy", "requires review", body={"required": True, "approvals_needed": 2}
+    ),
+    # An address literal that is public: adding the webhook asks no DNS.
+    ("api/webhooks", "POST"): Case(
+        "POST", "/api/webhooks", "adds a webhook", body={"url": "https://93.184.215.14/hooks", "events": ["run.failed"]}
     ),
     ("accounts/logout", "POST"): Case("POST", "/accounts/logout", "signs out"),
     ("projects/switch", "POST"): Case(

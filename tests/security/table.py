@@ -61,6 +61,10 @@ def delete(url: str, what: str, **kw: Any) -> Case:
     return Case("DELETE", url, what, **kw)
 
 
+def patch(url: str, what: str, **kw: Any) -> Case:
+    return Case("PATCH", url, what, **kw)
+
+
 def ws(url: str, what: str, **kw: Any) -> Case:
     return Case("WS", url, what, refused=CLOSED, modes=("key", "session"), **kw)
 
@@ -92,6 +96,8 @@ TEMPLATE_FORM = {
     "format": "png",
     "max_variants": "4",
 }
+# The add-a-webhook form; the URL is an address literal, so adding one asks no DNS.
+WEBHOOK_FORM = {"url": "https://93.184.215.14/hooks", "events": "run.completed"}
 P = "/projects/{own.project}"  # our own project's pages
 T = "/projects/{target.project}"  # their project's pages (ours in the control)
 
@@ -510,6 +516,50 @@ CASES: dict[str, list[Case]] = {
             refused=Refusal(200, says="no made variant of this customization"),
         ),
     ],
+    # Usage, limits and webhook pages: their project in the path, their key or webhook in a form or path.
+    "projects/<uuid:project_id>/usage": [get(T + "/usage?days=90", "reads their usage")],
+    "projects/<uuid:project_id>/usage.csv": [get(T + "/usage.csv?days=90", "exports their usage")],
+    "projects/<uuid:project_id>/settings/limits": [
+        get(T + "/settings/limits", "reads their limits"),
+        post(T + "/settings/limits", "changes their limits", body={"images_per_day": "5"}),
+        post(
+            P + "/settings/limits",
+            "limits their key from our form",
+            body={"key-{target.key}": "5"},
+            refused=Refusal(302, location=P + "/settings/limits"),  # "Nothing changed": no such field of ours
+        ),
+    ],
+    "projects/<uuid:project_id>/webhooks": [get(T + "/webhooks", "lists their webhooks")],
+    "projects/<uuid:project_id>/webhooks/new": [
+        post(T + "/webhooks/new", "adds a webhook to their project", body=WEBHOOK_FORM),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>": [
+        get(T + "/webhooks/{target.webhook}", "opens their webhook"),
+        get(P + "/webhooks/{target.webhook}", "opens their webhook under our project"),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/ping": [
+        post(T + "/webhooks/{target.webhook}/ping", "pings their webhook"),
+        post(P + "/webhooks/{target.webhook}/ping", "pings their webhook under our project"),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/rotate": [
+        post(T + "/webhooks/{target.webhook}/rotate", "rotates their secret"),
+        post(P + "/webhooks/{target.webhook}/rotate", "rotates their secret under our project"),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/enabled": [
+        post(T + "/webhooks/{target.webhook}/enabled", "disables their webhook", body={"enabled": "false"}),
+        post(P + "/webhooks/{target.webhook}/enabled", "disables theirs under our project", body={"enabled": "false"}),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/delete": [
+        post(T + "/webhooks/{target.webhook}/delete", "deletes their webhook"),
+        post(P + "/webhooks/{target.webhook}/delete", "deletes their webhook under our project"),
+    ],
+    "projects/<uuid:project_id>/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver": [
+        post(T + "/webhooks/{target.webhook}/deliveries/{target.delivery}/redeliver", "redelivers theirs"),
+        post(
+            P + "/webhooks/{own.webhook}/deliveries/{target.delivery}/redeliver",
+            "redelivers their delivery to our webhook",
+        ),
+    ],
     # An invitation link's token is the capability; holding another project's link for someone
     # else's address must not let the signed-in caller in. (Their invitee is not our caller, so
     # there is no control: our own invitation is for someone else too.)
@@ -608,6 +658,37 @@ CASES: dict[str, list[Case]] = {
             "exports their variant through ours",
         ),
     ],
+    # --- Webhooks and limits ------------------------------------------------------------------
+    "api/webhooks/<uuid:webhook_id>": [
+        get("/api/webhooks/{target.webhook}", "reads their webhook"),
+        patch("/api/webhooks/{target.webhook}", "changes their webhook", body={"description": "mine now"}),
+        patch("/api/webhooks/{target.webhook}", "disables their webhook", body={"enabled": False}),
+        delete("/api/webhooks/{target.webhook}", "deletes their webhook"),
+    ],
+    "api/webhooks/<uuid:webhook_id>/rotate-secret": [
+        post("/api/webhooks/{target.webhook}/rotate-secret", "rotates their webhook's secret")
+    ],
+    "api/webhooks/<uuid:webhook_id>/ping": [post("/api/webhooks/{target.webhook}/ping", "pings their webhook")],
+    "api/webhooks/<uuid:webhook_id>/deliveries": [
+        get("/api/webhooks/{target.webhook}/deliveries?status=succeeded", "reads their delivery log")
+    ],
+    "api/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver": [
+        post("/api/webhooks/{target.webhook}/deliveries/{target.delivery}/redeliver", "redelivers theirs"),
+        post(
+            "/api/webhooks/{own.webhook}/deliveries/{target.delivery}/redeliver",
+            "redelivers their event to our webhook",
+        ),
+    ],
+    "api/limits": [
+        put(
+            "/api/limits",
+            "sets their key's quota",
+            body={"api_keys": {"{target.key}": {"images_per_day": 5}}},
+            # The key's id is the body's, not the project's: the same 400 as an id that is nobody's.
+            refused=Refusal(400, says="is not an API key of this project"),
+            modes=("key", "session+header", "session"),
+        ),
+    ],
     # --- Websockets -------------------------------------------------------------------------
     "ws/threads/<uuid:target_id>": [ws("/ws/threads/{target.thread}", "follows their thread")],
     "ws/projects/<uuid:target_id>": [ws("/ws/projects/{target.project}", "follows their project")],
@@ -616,6 +697,7 @@ CASES: dict[str, list[Case]] = {
 # Methods of a class-based view that name no other project's object, with the reason.
 METHOD_EXEMPT: dict[tuple[str, str], str] = {
     ("api/templates", "GET"): "names no object: the caller's project's templates (a list, in LISTS)",
+    ("api/limits", "GET"): "names no object: the caller's project's limits and its keys' quotas (in LISTS)",
     ("api/providers/<str:provider>/credentials", "PUT"): (
         "names no object: it stores the caller's own key for a provider "
         "(test_body_ids: storing a provider key leaves the other project's alone)"
@@ -642,6 +724,7 @@ EXEMPT: dict[str, str] = {
     "api/providers": "no id: the caller's project's providers (a list)",
     "api/usage": "no id: the caller's project's usage (dates only)",
     "api/review/policy": "no id: the caller's project's review policy; PUT changes it",
+    "api/webhooks": "no id: the caller's project's webhooks (a list); POST adds one to the caller's project",
     "api/threads/realtime": "no id: the SDK's realtime voice socket, refused after the key is checked",
     "api/schema": "no id and no project data: the public OpenAPI document",
     "api/docs": "no id and no project data: the API reference page (Swagger UI)",
@@ -676,4 +759,6 @@ LISTS = [
     "/api/models",
     "/api/templates?include_archived=true",
     "/api/customizations",
+    "/api/webhooks",
+    "/api/limits",
 ]

@@ -29,6 +29,7 @@ def _ids() -> World:
         name="x", project=u(), thread=u(), thread2=u(), assistant=u(), run=u(), document=u(), document2=u(),
         membership="7", key=u(), secret="esk_x", provider="openai", invitation=u(), invite_token="tok-en_1",
         expires="1", sig="ab", thumb_sig="cd", comment=u(), template=u(), customization=u(), variant=u(),
+        webhook=u(), webhook_secret="whsec_x", delivery=u(),
     )  # fmt: skip
 
 
