@@ -360,6 +360,11 @@ EASEL_WEBHOOK_TIMEOUT = env.float("EASEL_WEBHOOK_TIMEOUT", default=10.0)
 EASEL_WEBHOOK_DISABLE_AFTER = env.int("EASEL_WEBHOOK_DISABLE_AFTER", default=86400)
 EASEL_WEBHOOK_MAX_ENDPOINTS = env.int("EASEL_WEBHOOK_MAX_ENDPOINTS", default=20)
 EASEL_WEBHOOK_POLL_SECONDS = env.float("EASEL_WEBHOOK_POLL_SECONDS", default=5.0)
+# The poller sends what was due this long ago and never went: a crashed process's deliveries.
+EASEL_WEBHOOK_POLL_GRACE = env.float("EASEL_WEBHOOK_POLL_GRACE", default=30.0)
+# How long an attempt holds its delivery: past every timeout of one post, so only a dead
+# worker's attempt is ever taken over.
+EASEL_WEBHOOK_LEASE_SECONDS = env.float("EASEL_WEBHOOK_LEASE_SECONDS", default=EASEL_WEBHOOK_TIMEOUT * 3 + 30)
 EASEL_WEBHOOK_WORKERS = env.int("EASEL_WEBHOOK_WORKERS", default=16)
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},

@@ -60,7 +60,10 @@ def enqueue_delivery(delivery_id: str, delay: timedelta | float = 0.0) -> None:
     if settings.EASEL_EXECUTION == "celery":
         from workers.tasks import deliver_webhook_task
 
-        deliver_webhook_task.apply_async((delivery_id,), countdown=max(seconds, 0.0))
+        if seconds > 0:
+            deliver_webhook_task.apply_async((delivery_id,), countdown=seconds)
+        else:
+            deliver_webhook_task.delay(delivery_id)
         return
     if seconds > 0:
         timer = threading.Timer(seconds, enqueue_delivery, args=(delivery_id,))

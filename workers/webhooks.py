@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from designs.db import release_connection
 from designs.exceptions import Invalid
 from designs.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from designs.services.webhook_targets import check_url, resolve
@@ -50,6 +51,7 @@ def deliver(delivery_id: str) -> str | None:
     if delivery is None:
         return None
     endpoint = delivery.endpoint
+    release_connection()  # a post may take the whole timeout: hold no pooled connection meanwhile
     started = timezone.now()
     clock = time.monotonic()
     outcome = post(endpoint, delivery.event.message_id, delivery.event.body)
@@ -106,7 +108,7 @@ def backoff(attempt: int) -> float | None:
 def _claim(delivery_id: str) -> WebhookDelivery | None:
     """Compare-and-set: a due, unleased pending delivery becomes this attempt's for a while."""
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.EASEL_WEBHOOK_TIMEOUT * 3 + 30)
+    lease = now + timedelta(seconds=settings.EASEL_WEBHOOK_LEASE_SECONDS)
     claimed = (
         WebhookDelivery.objects.filter(id=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))

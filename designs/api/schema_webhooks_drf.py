@@ -20,7 +20,9 @@ MANAGERS_ONLY = OpenApiResponse(
     response=ref("Error"),
     description="Owners and admins only (by their role, or the key's): members, reviewers and their keys get 403.",
 )
-DISABLED = OpenApiResponse(response=ref("Error"), description="The endpoint is disabled: PATCH enabled: true first.")
+DISABLED = OpenApiResponse(
+    response=ref("Error"), description="The endpoint is disabled: enable it first (PATCH enabled: true)."
+)
 WEBHOOKS_DOC = (
     "Each event is posted as JSON to the endpoint's URL, signed the Standard Webhooks way (webhook-id, "
     "webhook-timestamp, webhook-signature), at least once: failed attempts are retried with backoff, and an "

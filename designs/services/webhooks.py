@@ -13,7 +13,7 @@ import base64
 import json
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -215,15 +215,21 @@ def deliveries_of(endpoint: WebhookEndpoint, *, skip: int, limit: int, status: s
 
 
 def deliveries_due(now: datetime | None = None, limit: int = 500) -> list[str]:
-    """Pending deliveries whose time has come and that no live attempt holds (the poller's list)."""
+    """The poller's list: pending deliveries overdue by EASEL_WEBHOOK_POLL_GRACE that no live
+    attempt holds. A delivery is queued when it is written and each retry when it is scheduled,
+    so the poller only catches what a dead process dropped (and retries too far off for a
+    countdown). Each one it hands out is due again only a grace later: a delivery waiting its
+    turn is never queued twice a second."""
     now = now or timezone.now()
-    rows = (
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+    overdue = now - timedelta(seconds=settings.EASEL_WEBHOOK_POLL_GRACE)
+    ids = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=overdue)
         .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:limit]
     )
-    return [str(i) for i in rows]
+    WebhookDelivery.objects.filter(id__in=ids, status=WebhookDelivery.Status.PENDING).update(next_attempt_at=now)
+    return [str(i) for i in ids]
 
 
 def _event(project_id: Any, type: str, data: dict[str, Any], endpoint_ids: list[Any]) -> WebhookEvent:

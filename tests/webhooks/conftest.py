@@ -1,6 +1,7 @@
 """Live Easel servers that send webhooks to loopback receivers, in both topologies.
 
-Retries come fast (0.3, 0.6, 1 s), the poller looks every 0.5 s, an attempt waits 1 s at most,
+Retries come fast (0.3, 0.6, 1 s), the poller looks every 0.5 s for deliveries overdue by 1 s,
+an attempt waits 1 s at most and holds its delivery for 8 s,
 and an endpoint failing for 3 s is disabled, so each behaviour costs the suite seconds. The
 servers are shared by the whole folder: each test's endpoints are deleted and its receivers
 stopped when it ends.
@@ -20,6 +21,8 @@ WEBHOOK_ENV = {
     "EASEL_WEBHOOK_ALLOW_PRIVATE": "1",
     "EASEL_WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1",
     "EASEL_WEBHOOK_POLL_SECONDS": "0.5",
+    "EASEL_WEBHOOK_POLL_GRACE": "1",
+    "EASEL_WEBHOOK_LEASE_SECONDS": "8",
     "EASEL_WEBHOOK_TIMEOUT": "1",
     "EASEL_WEBHOOK_DISABLE_AFTER": "3",
 }
