@@ -8,30 +8,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from designs.models import Document, Run, WebhookDelivery, WebhookEndpoint
+from designs.models import Document, Message, Run, WebhookDelivery, WebhookEndpoint
 from designs.payloads import iso, media_payload
 
 
 def run_data(
-    run: Run, *, status: str, message_id: str, error: str, kind: str, images: int, billing: dict[str, Any]
+    run: Run, *, status: str, message: Message, error: str, kind: str, images: int, billing: dict[str, Any]
 ) -> dict[str, Any]:
-    """run.completed / run.failed: the run_ended / run_failed events' facts."""
-    provider, model = (
-        (run.image_provider, run.image_model)
-        if run.operation != Run.Operation.CHAT
-        else (run.llm_provider, run.llm_model)
-    )
+    """run.completed / run.failed: the run_ended / run_failed events' facts (the model that
+    answered is the message's, as `services.runs.reply_model` chose it)."""
     return {
         "run_id": str(run.id),
         "thread_id": str(run.thread_id),
         "assistant_id": str(run.assistant_id),
-        "message_id": message_id,
+        "message_id": str(message.id),
         "operation": run.operation,
         "status": status,
         "error": error or None,
         "error_kind": kind or None,
-        "model_provider": provider,
-        "model_name": model,
+        "model_provider": message.model_provider,
+        "model_name": message.model_name,
         "image_model_provider": run.image_provider or None,
         "image_model_name": run.image_model or None,
         "input_tokens": run.input_tokens,

@@ -190,7 +190,7 @@ def _made(ctx: RunContext, job: Job, variant: Variant, result: ImageResult) -> N
             status=Variant.Status.COMPLETED, document=document, seed=result.seed
         )
         variant.status, variant.document, variant.seed = Variant.Status.COMPLETED, document, result.seed
-        webhook_emit(run.project_id, "variant.generated", variant_payload(variant, run.public_base_url))
+        webhook_emit(run.project_id, "variant.generated", lambda: variant_payload(variant, run.public_base_url))
     ctx.documents.append(document)
     ctx.emit(
         EventType.VARIANT_GENERATED,

@@ -14,8 +14,7 @@ from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
-_executor: ThreadPoolExecutor | None = None
-_webhook_executor: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}  # "run", "webhook": made when first needed
 _delivering: set[str] = set()  # delivery ids waiting for or in an attempt in this process
 _lock = threading.Lock()
 # A retry further off than this is left to the poller (beat, or the embedded one): a broker
@@ -29,15 +28,16 @@ def enqueue_run(run_id: str) -> None:
 
         run_generation_task.delay(run_id)
         return
-    _pool().submit(_run_embedded, run_id)
+    _pool("run", settings.EASEL_EMBEDDED_WORKERS).submit(_run_embedded, run_id)
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _executor
+def _pool(kind: str, size: int) -> ThreadPoolExecutor:
+    """The process's pool for `kind`: runs and webhook deliveries each have their own, so a
+    hanging receiver never holds a run's thread."""
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings.EASEL_EMBEDDED_WORKERS, thread_name_prefix="easel-run")
-        return _executor
+        if kind not in _pools:
+            _pools[kind] = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"easel-{kind}")
+        return _pools[kind]
 
 
 def _run_embedded(run_id: str) -> None:
@@ -80,18 +80,7 @@ def deliver_in_process(delivery_id: str) -> None:
         if delivery_id in _delivering:  # the poller found it again before its attempt began
             return
         _delivering.add(delivery_id)
-    _webhook_pool().submit(_deliver, delivery_id)
-
-
-def _webhook_pool() -> ThreadPoolExecutor:
-    """Deliveries have a pool of their own: a hanging receiver never holds a run's thread."""
-    global _webhook_executor
-    with _lock:
-        if _webhook_executor is None:
-            _webhook_executor = ThreadPoolExecutor(
-                max_workers=settings.EASEL_WEBHOOK_WORKERS, thread_name_prefix="easel-webhook"
-            )
-        return _webhook_executor
+    _pool("webhook", settings.EASEL_WEBHOOK_WORKERS).submit(_deliver, delivery_id)
 
 
 def _deliver(delivery_id: str) -> None:

@@ -259,7 +259,7 @@ class ImageTool:
         with transaction.atomic():  # the image, its review state and its webhook event, together
             document = self._create(data, facts, metadata, plan, result, index, tool_call_id)
             review_new_image(document)  # flags, and pending when the project's policy says so
-            webhook_emit(self.run.project_id, "image.generated", image_data(document, self.run))
+            webhook_emit(self.run.project_id, "image.generated", lambda: image_data(document, self.run))
         resolve_revised(document)  # a revise run resolves the comments it applied
         self.ctx.add_document(document, tool_call_id)
         return document

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -155,34 +156,35 @@ def start_embedded_sweeper() -> None:
         if _sweeper_started:
             return
         _sweeper_started = True
-    threading.Thread(target=_sweep_forever, name="easel-sweeper", daemon=True).start()
-    threading.Thread(target=_poll_webhooks_forever, name="easel-webhook-poller", daemon=True).start()
+    threading.Thread(
+        target=_every, args=(settings.EASEL_SWEEP_INTERVAL, sweep_stale_runs), name="easel-sweeper", daemon=True
+    ).start()
+    threading.Thread(
+        target=_every,
+        args=(settings.EASEL_WEBHOOK_POLL_SECONDS, _poll_webhooks),
+        name="easel-webhook-poller",
+        daemon=True,
+    ).start()
 
 
-def _sweep_forever() -> None:
+def _every(seconds: float, work: Callable[[], object]) -> None:
+    """Embedded topology's timer (beat's job elsewhere): `work` every `seconds`, each pass on a
+    fresh connection, a failing pass logged and the next one tried."""
     stop = threading.Event()
-    while not stop.wait(settings.EASEL_SWEEP_INTERVAL):
+    while not stop.wait(seconds):
         close_old_connections()
         try:
-            sweep_stale_runs()
+            work()
         except Exception:
-            logger.exception("sweeper pass failed")
+            logger.exception("%s failed", work.__name__)
         finally:
             close_old_connections()
 
 
-def _poll_webhooks_forever() -> None:
-    """Embedded topology: the outbox's poller, as beat's deliver-due-webhooks does elsewhere."""
+def _poll_webhooks() -> None:
+    """The outbox's poller, as beat's deliver-due-webhooks does elsewhere."""
     from designs.services.webhooks import deliveries_due
     from workers.dispatch import enqueue_delivery
 
-    stop = threading.Event()
-    while not stop.wait(settings.EASEL_WEBHOOK_POLL_SECONDS):
-        close_old_connections()
-        try:
-            for delivery_id in deliveries_due():
-                enqueue_delivery(delivery_id)
-        except Exception:
-            logger.exception("webhook poll failed")
-        finally:
-            close_old_connections()
+    for delivery_id in deliveries_due():
+        enqueue_delivery(delivery_id)

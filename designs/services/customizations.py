@@ -233,7 +233,7 @@ def customization_run_ended(run: Run, *, kind: str = "") -> None:
     webhook_emit(
         run.project_id,
         f"customization.{'failed' if not made else 'completed'}",
-        customization_payload(customization, run.public_base_url),
+        lambda: customization_payload(customization, run.public_base_url),
     )
     transaction.on_commit(
         lambda: events.publish(

@@ -194,7 +194,7 @@ def document_delete(*, document: Document) -> None:
     }
     with transaction.atomic():
         document.delete()
-        webhook_emit(project_id, "document.deleted", data)
+        webhook_emit(project_id, "document.deleted", lambda: data)
     transaction.on_commit(lambda: release_files(project_id=project_id, names=names))
 
 

@@ -226,7 +226,7 @@ def decide(document: Document, who: Who, decision: str, *, reason: str = "", rea
         webhook_emit(
             current.project_id,
             "review.decided",
-            {
+            lambda: {
                 "document_id": str(current.id),
                 "thread_id": str(current.thread_id) if current.thread_id else None,
                 "review_status": status,

@@ -106,10 +106,13 @@ def run_end(
             run.error = error
             customization_run_ended(run, kind=kind or ("cancelled" if status == Run.Status.CANCELLED else ""))
         if status in (Run.Status.COMPLETED, Run.Status.FAILED):
-            data = run_data(
-                run, status=status, message_id=str(message.id), error=error, kind=kind, images=images, billing=billing
+            webhook_emit(
+                run.project_id,
+                f"run.{status}",
+                lambda: run_data(
+                    run, status=status, message=message, error=error, kind=kind, images=images, billing=billing
+                ),
             )
-            webhook_emit(run.project_id, f"run.{status}", data)
     run.status = status
     return message
 

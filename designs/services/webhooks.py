@@ -13,6 +13,7 @@ import base64
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -161,9 +162,11 @@ def _uuid(raw: Any, what: str) -> uuid.UUID:
 # --- the outbox -------------------------------------------------------------------------------
 
 
-def webhook_emit(project_id: Any, type: str, data: dict[str, Any]) -> WebhookEvent | None:
+def webhook_emit(project_id: Any, type: str, data: Callable[[], dict[str, Any]]) -> WebhookEvent | None:
     """Write `type` for every enabled endpoint of the project that subscribes to it, in the
-    caller's transaction; they are queued after the commit. None when nobody listens."""
+    caller's transaction; they are queued after the commit. `data` builds the payload, and only
+    when someone listens (it signs URLs and reads rows a run's hot path need not pay for).
+    None when nobody listens."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event {type}")
     listening = [
@@ -175,7 +178,7 @@ def webhook_emit(project_id: Any, type: str, data: dict[str, Any]) -> WebhookEve
     ]
     if not listening:
         return None
-    return _event(project_id, type, data, listening)
+    return _event(project_id, type, data(), listening)
 
 
 def endpoint_ping(endpoint: WebhookEndpoint) -> WebhookDelivery:
