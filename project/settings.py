@@ -344,10 +344,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("EASEL_UNACKED_RESTORE_THROTTLE", default=10),
 }
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-EASEL_HEARTBEAT_SECONDS = env.float("EASEL_HEARTBEAT_SECONDS", default=5.0)
-EASEL_STALE_RUN_SECONDS = env.int("EASEL_STALE_RUN_SECONDS", default=60)
+# Failover (workers/liveness.py): each process beats for its runs every EASEL_HEARTBEAT_SECONDS
+# (one UPDATE); a run whose beat is older than EASEL_STALE_RUN_SECONDS (four missed beats) lost
+# its worker, and the sweeper, every EASEL_SWEEP_INTERVAL, restarts or fails it: at most stale +
+# interval (10 s) after the death.
+EASEL_HEARTBEAT_SECONDS = env.float("EASEL_HEARTBEAT_SECONDS", default=2.0)
+EASEL_STALE_RUN_SECONDS = env.float("EASEL_STALE_RUN_SECONDS", default=8.0)
 EASEL_QUEUED_RUN_TIMEOUT = env.int("EASEL_QUEUED_RUN_TIMEOUT", default=900)
-EASEL_SWEEP_INTERVAL = env.float("EASEL_SWEEP_INTERVAL", default=15.0)
+EASEL_SWEEP_INTERVAL = env.float("EASEL_SWEEP_INTERVAL", default=2.0)
 # Webhooks (designs/services/webhooks.py, workers/webhooks.py). Retries back off over about a
 # day (seconds, each with +-20 % jitter); an endpoint failing for EASEL_WEBHOOK_DISABLE_AFTER
 # seconds is disabled. Private, loopback and metadata addresses are refused unless allowed.
@@ -367,7 +371,13 @@ EASEL_WEBHOOK_POLL_GRACE = env.float("EASEL_WEBHOOK_POLL_GRACE", default=30.0)
 EASEL_WEBHOOK_LEASE_SECONDS = env.float("EASEL_WEBHOOK_LEASE_SECONDS", default=EASEL_WEBHOOK_TIMEOUT * 3 + 30)
 EASEL_WEBHOOK_WORKERS = env.int("EASEL_WEBHOOK_WORKERS", default=16)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-runs": {"task": "easel.sweep_stale_runs", "schedule": EASEL_SWEEP_INTERVAL},
+    # A sweep that waited five intervals for a worker is dropped (later ones do its work), so a
+    # worker back from an outage does not run a pile of them.
+    "sweep-stale-runs": {
+        "task": "easel.sweep_stale_runs",
+        "schedule": EASEL_SWEEP_INTERVAL,
+        "options": {"expires": EASEL_SWEEP_INTERVAL * 5},
+    },
     "purge-idempotency-keys": {"task": "easel.purge_idempotency_keys", "schedule": 3600.0},
     "purge-unreferenced-uploads": {"task": "easel.purge_unreferenced_uploads", "schedule": 6 * 3600.0},
     "deliver-due-webhooks": {"task": "easel.deliver_due_webhooks", "schedule": EASEL_WEBHOOK_POLL_SECONDS},

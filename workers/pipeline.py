@@ -13,16 +13,16 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from designs import events
+from designs import trace
 from designs.db import release_connection
 from designs.events import EventType
-from designs.models import Document, Message, Run
+from designs.models import Message, Run
 from designs.services.messages import message_create
 from workers import history
 from workers.adapters import llm_for
 from workers.customize import customize
 from workers.image_tool import TOOL_NAME, TOOL_SCHEMA, ImageTool, ToolError
-from workers.liveness import Heartbeat
+from workers.liveness import Heartbeat, dead_attempt, take_over
 from workers.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -49,9 +49,11 @@ def run_generation(run_id: str, *, redelivered: bool = False) -> None:
     showed nothing to the client yet, and otherwise fails it: never two answers, never two
     images for one tool call.
     """
+    trace.begin("start")
     run = _claim(run_id, redelivered=redelivered)
     if run is None:
         return
+    trace.mark("loaded")
     ctx = RunContext(run)
     with Heartbeat(run_id, ctx.attempt):
         _execute(ctx)
@@ -65,6 +67,7 @@ def _claim(run_id: str, *, redelivered: bool) -> Run | None:
         heartbeat_at=now,
         attempts=F("attempts") + 1,
     )
+    trace.mark("claimed")
     if not claimed and redelivered:
         return _take_over(run_id)
     if not claimed:
@@ -78,46 +81,12 @@ def _load(run_id: str) -> Run:
 
 
 def _take_over(run_id: str) -> Run | None:
-    """A redelivered run whose previous attempt died: restart it cleanly, or fail it."""
-    run = Run.objects.filter(id=run_id, status=Run.Status.RUNNING).first()
-    if run is None:
+    """A redelivered run: once its attempt is known dead, restart it here or fail it (the
+    sweeper's rules, in workers.liveness)."""
+    dead = dead_attempt(run_id)
+    if dead is None or take_over(dead, elsewhere=False) != "restarted":
         return None
-    taken = Run.objects.filter(id=run_id, status=Run.Status.RUNNING, attempts=run.attempts).update(
-        attempts=F("attempts") + 1, heartbeat_at=timezone.now()
-    )
-    if not taken:
-        return None
-    run = _load(run_id)
-    ctx = RunContext(run)
-    if _showed_progress(run):
-        ctx.fail(
-            "The worker running this run stopped mid-run; partial output was kept and the run was "
-            "not repeated, to avoid a duplicate answer",
-            "worker_lost",
-        )
-        return None
-    # Nothing reached the client: forget the dead attempt's tool round-trips and start again.
-    Message.objects.filter(run=run).exclude(id=run.user_message_id).delete()
-    ctx.emit(EventType.RUN_RESTARTED, attempt=run.attempts, reason="worker_lost")
-    logger.warning("run %s restarted (attempt %d) after its worker was lost", run_id, run.attempts)
-    return run
-
-
-def _showed_progress(run: Run) -> bool:
-    if Document.objects.filter(run=run).exists():
-        return True
-    # A run that paused for the caller's tools showed its calls and holds their outputs, even
-    # when its event log is gone.
-    if Message.objects.filter(run=run, metadata__has_key="pending_tool_calls").exists():
-        return True
-    # A run that paused for tool outputs showed its calls, and holds the caller's outputs.
-    shown = {
-        EventType.CONTENT_STREAMING,
-        EventType.MEDIA_GENERATED,
-        EventType.MEDIA_PREVIEW,
-        EventType.TOOL_SUBMIT_REQUIRED,
-    }
-    return any(e.get("type") in shown for _, e in events.get_log().entries(events.run_stream(run.id)))
+    return _load(run_id)
 
 
 def _execute(ctx: RunContext) -> None:
@@ -156,10 +125,12 @@ def _chat(ctx: RunContext) -> None:
     run = ctx.run
     llm = llm_for(run)
     tool = ImageTool(ctx) if run.image_generation else None
+    trace.mark("llm")
     theirs = caller_tools(run)
     offered = ((TOOL_SCHEMA,) if tool is not None else ()) + tuple(theirs)
     their_names = {t["function"]["name"] for t in theirs}
     messages = history.conversation(run)
+    trace.mark("history")
     max_rounds = _max_rounds()
     for round_number in range(max_rounds + 1):
         # The last round offers no tools, so a model that keeps calling them must answer.
@@ -188,10 +159,14 @@ def _max_rounds() -> int:
 def _stream_step(ctx: RunContext, llm, request: ChatRequest) -> list[ToolCall]:
     calls: list[ToolCall] = []
     release_connection()  # the stream takes seconds to minutes
+    trace.mark("request")
     for event in llm.stream(request, cancelled=ctx.cancelled):
         ctx.raise_if_cancelled()
         if isinstance(event, TextDelta):
+            trace.mark("delta")
             ctx.add_text(event.text)
+            trace.mark("emitted")
+            trace.flush(ctx.run.id, "worker")
         elif isinstance(event, ToolCallStarted):
             ctx.emit(EventType.TOOL_CALL_START, tool_call_id=event.id, name=event.name, hosted=event.name == TOOL_NAME)
         elif isinstance(event, ToolCallReady):

@@ -8,7 +8,9 @@ from celery import shared_task
 @shared_task(bind=True, name="easel.run_generation", acks_late=True, reject_on_worker_lost=True)
 def run_generation_task(self, run_id: str) -> None:
     """Generate one run. The pipeline claims the run by compare-and-set, so a duplicate
-    delivery is a no-op; a redelivery after a lost worker takes the run over or fails it."""
+    delivery is a no-op; a redelivery after a lost worker takes the run over or fails it once
+    the run's heartbeat shows its attempt dead (a late one, after the sweeper already did, finds
+    the run ended or held by a live attempt, and does nothing)."""
     from workers.pipeline import run_generation
 
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
@@ -17,7 +19,8 @@ def run_generation_task(self, run_id: str) -> None:
 
 @shared_task(name="easel.sweep_stale_runs", acks_late=False)
 def sweep_stale_runs_task() -> int:
-    """Fail runs whose worker died or that no worker started (scheduled by beat)."""
+    """Restart or fail runs whose worker died, fail runs no worker started (beat, every
+    EASEL_SWEEP_INTERVAL)."""
     from workers.liveness import sweep_stale_runs
 
     return sweep_stale_runs()

@@ -41,8 +41,10 @@ def run_take(run: Run, statuses: tuple[str, ...] = UNHELD) -> bool:
     """Take a run no worker holds (one of `statuses` -> RUNNING, a new attempt), so that it can
     be ended outside a worker: a worker that starts it now, or a late tool-outputs submit, finds
     nothing to claim. A waiting run's stub stops waiting with it."""
+    # A fresh heartbeat: the sweeper must not take the run as a dead worker's in the moment
+    # between this and its end.
     taken = Run.objects.filter(id=run.id, status__in=statuses, attempts=run.attempts).update(
-        status=Run.Status.RUNNING, attempts=run.attempts + 1
+        status=Run.Status.RUNNING, attempts=run.attempts + 1, heartbeat_at=timezone.now()
     )
     if taken:
         run.status, run.attempts = Run.Status.RUNNING, run.attempts + 1

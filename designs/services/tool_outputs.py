@@ -5,14 +5,14 @@ run row goes RUNNING -> REQUIRES_ACTION with what it spent so far, the assistant
 holds the calls is marked REQUIRES_ACTION, and no worker holds the run while it waits. The
 caller's outputs (`tool_outputs_submit`) are stored as `role: tool` messages and the same run
 is queued again (REQUIRES_ACTION -> QUEUED); it re-reads the thread and goes on. A run nobody
-answers is ended by the sweep (`waiting_expired`, then `runs.run_take`).
+answers is ended by the sweep (workers.liveness: its wait began at `heartbeat_at`; then
+`runs.run_take`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -192,12 +192,6 @@ def _run_for(project: Project, thread, run_id: Any | None) -> Run:
     if stub is None or stub.run_id is None:
         raise Conflict(f"Thread {thread.id} has no run waiting for tool outputs")
     return Run.objects.select_for_update().get(id=stub.run_id)
-
-
-def waiting_expired(*, older_than_seconds: float) -> list[Run]:
-    """Waiting runs whose wait began more than `older_than_seconds` ago."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    return list(Run.objects.filter(status=Run.Status.REQUIRES_ACTION, heartbeat_at__lt=cutoff).select_related("thread"))
 
 
 def _start(run_id: str) -> None:

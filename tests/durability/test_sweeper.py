@@ -1,14 +1,21 @@
-"""The sweeper ends runs whose worker died and runs no worker started, with a terminal event."""
+"""The sweeper takes over runs whose worker died (restarted when the client saw nothing, failed
+once otherwise) and ends runs no worker started, with a terminal event; a late redelivery of a
+swept run's message changes nothing."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from designs import events
+from designs.events import EventType
 from designs.models import Assistant, Message, Project, Run, Thread
-from workers.liveness import beat, sweep_stale_runs
+from designs.services.runs import run_end
+from workers.liveness import Heartbeat, beat, sweep_stale_runs
+from workers.pipeline import run_generation
 
 
 def make_run(status: str, *, heartbeat_age: int = 0, age: int = 0) -> Run:
@@ -31,20 +38,76 @@ def make_run(status: str, *, heartbeat_age: int = 0, age: int = 0) -> Run:
     return run
 
 
-def test_it_fails_a_running_run_whose_heartbeat_stopped(db, settings):
+def show(run: Run, type: EventType = EventType.CONTENT_STREAMING, **fields) -> None:
+    """What the run's attempt sent its client before it died."""
+    ids = {"project_id": run.project_id, "thread_id": run.thread_id, "run_id": run.id, "assistant_id": run.assistant_id}
+    events.publish(**ids, type=type, **fields)
+
+
+def log_types(run: Run) -> list[str]:
+    return [event["type"] for _, event in events.get_log().entries(events.run_stream(run.id))]
+
+
+def answers(run: Run) -> list[Message]:
+    return list(Message.objects.filter(run=run, role="assistant").exclude(metadata__has_key="tool_calls"))
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[str]:
+    """The runs the sweeper queued again (for any worker), instead of starting them here."""
+    ids: list[str] = []
+    monkeypatch.setattr("workers.dispatch.enqueue_run", ids.append)
+    return ids
+
+
+def test_a_dead_run_that_showed_text_is_failed_once_with_worker_lost(db, settings, queued):
     settings.EASEL_STALE_RUN_SECONDS = 30
     dead = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    show(dead, content="Hel", text_at=0)
     alive = make_run(Run.Status.RUNNING, heartbeat_age=5)
 
     assert sweep_stale_runs() == 1
+    assert sweep_stale_runs() == 0
 
     dead.refresh_from_db()
     alive.refresh_from_db()
-    assert dead.status == Run.Status.FAILED and "stopped responding" in dead.error
+    assert dead.status == Run.Status.FAILED and "stopped mid-run" in dead.error
     assert alive.status == Run.Status.RUNNING
     terminal = events.get_log().entries(events.run_stream(dead.id))[-1][1]
     assert terminal["type"] == "run_failed" and terminal["error_kind"] == "worker_lost"
-    assert Message.objects.filter(run=dead, role="assistant", status="FAILED").count() == 1
+    assert log_types(dead).count("run_failed") == 1
+    assert [m.status for m in answers(dead)] == ["FAILED"]
+    assert queued == []
+
+
+def test_a_dead_run_that_showed_nothing_is_restarted_for_another_worker(db, settings, queued):
+    settings.EASEL_STALE_RUN_SECONDS = 30
+    dead = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    show(dead, EventType.TOOL_CALL_START, tool_call_id="call_1", name="generate_image", hosted=True)
+    stub = Message.objects.create(
+        project=dead.project, thread=dead.thread, run=dead, role="assistant", seq=2, metadata={"tool_calls": []}
+    )
+
+    assert sweep_stale_runs() == 1
+    assert sweep_stale_runs() == 0
+
+    dead.refresh_from_db()
+    assert dead.status == Run.Status.QUEUED and dead.attempts == 2, "the dead attempt 1 is fenced off"
+    assert queued == [str(dead.id)]
+    restarted = events.get_log().entries(events.run_stream(dead.id))[-1][1]
+    assert restarted["type"] == "run_restarted" and restarted["attempt"] == 3, "the attempt a worker's claim makes"
+    assert not Message.objects.filter(id=stub.id).exists(), "the dead attempt's tool round-trip is forgotten"
+    assert Message.objects.filter(id=dead.user_message_id).exists()
+    assert run_end(dead, attempt=1, status="completed", message_status="COMPLETED") is None
+
+
+def test_a_sweep_with_nothing_to_do_is_one_query(db, django_assert_num_queries):
+    make_run(Run.Status.RUNNING, heartbeat_age=1)
+    make_run(Run.Status.QUEUED, age=1)
+    make_run(Run.Status.REQUIRES_ACTION, heartbeat_age=1)
+
+    with django_assert_num_queries(1):
+        assert sweep_stale_runs() == 0
 
 
 def test_it_fails_a_run_no_worker_started_and_only_once(db, settings):
@@ -62,8 +125,6 @@ def test_it_fails_a_run_no_worker_started_and_only_once(db, settings):
 
 
 def test_a_worker_that_claims_a_swept_run_finds_nothing_to_do(db, settings):
-    from workers.pipeline import run_generation
-
     settings.EASEL_QUEUED_RUN_TIMEOUT = 60
     run = make_run(Run.Status.QUEUED, age=600)
     sweep_stale_runs()
@@ -71,6 +132,53 @@ def test_a_worker_that_claims_a_swept_run_finds_nothing_to_do(db, settings):
     run_generation(str(run.id))
 
     assert Message.objects.filter(run=run, role="assistant").count() == 1
+
+
+def test_the_late_redelivery_of_a_run_the_sweeper_failed_changes_nothing(db, settings, queued):
+    settings.EASEL_STALE_RUN_SECONDS = 30
+    run = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    show(run, content="Hel", text_at=0)
+    sweep_stale_runs()
+    before = (log_types(run), Message.objects.filter(run=run).count())
+
+    run_generation(str(run.id), redelivered=True)  # the dead worker's message, back after the visibility timeout
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED and run.attempts == 2
+    assert (log_types(run), Message.objects.filter(run=run).count()) == before
+
+
+def test_a_restarted_run_runs_once_whichever_of_its_two_messages_comes_first(db, settings, queued):
+    settings.EASEL_STALE_RUN_SECONDS = 30
+    run = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    sweep_stale_runs()
+
+    run_generation(str(run.id), redelivered=True)  # the dead worker's message, back late, comes first
+    run_generation(queued[0])  # then the sweeper's
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.COMPLETED
+    assert log_types(run).count("run_restarted") == 1 and log_types(run).count("run_ended") == 1
+    assert [m.status for m in answers(run)] == ["COMPLETED"]
+
+
+def test_the_late_redelivery_of_a_restarted_run_leaves_its_live_attempt_alone(transactional_db, settings, queued):
+    settings.EASEL_STALE_RUN_SECONDS = 30
+    settings.EASEL_HEARTBEAT_SECONDS = 0.2
+    run = make_run(Run.Status.RUNNING, heartbeat_age=120)
+    sweep_stale_runs()
+    Run.objects.filter(id=run.id).update(status=Run.Status.RUNNING, attempts=3, heartbeat_at=timezone.now())
+    before = log_types(run)
+
+    with Heartbeat(str(run.id), 3):  # a live worker runs the restart, as attempt 3
+        started = time.monotonic()
+        run_generation(str(run.id), redelivered=True)
+        waited = time.monotonic() - started
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING and run.attempts == 3
+    assert log_types(run) == before
+    assert waited < 5, "a beat shows the attempt alive long before it could look dead"
 
 
 def test_one_beat_refreshes_every_running_attempt_in_one_query_and_no_other(db, django_assert_num_queries):
@@ -92,7 +200,7 @@ def test_one_beat_refreshes_every_running_attempt_in_one_query_and_no_other(db, 
 
 
 def test_an_attempt_that_ends_leaves_a_later_attempt_of_the_run_beating():
-    from workers.liveness import Heartbeat, _beater
+    from workers.liveness import _beater
 
     run_id = "7f0c0000-0000-0000-0000-000000000001"
     taken_over = Heartbeat(run_id, 1).__enter__()
