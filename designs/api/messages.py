@@ -15,6 +15,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from designs import trace
 from designs.auth import authenticate_request
 from designs.db import db_call
 from designs.errors import error_response, flatten_detail, json_errors
@@ -41,11 +42,13 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 async def thread_messages(request: HttpRequest, thread_id: str | None = None) -> HttpResponse:
     if request.method != "POST":
         return error_response("Method not allowed", 405)
+    trace.mark("request")
     user = await request.auser() if "X-API-Key" not in request.headers else None
     run, user_message_id, stream = await db_call(_accept)(request, thread_id, user)
     if run is None:
         return JsonResponse(await db_call(_saved_only_response)(user_message_id))
     run_id = str(run.id)
+    trace.flush(run_id, "web")
     if stream:
         return StreamingHttpResponse(sse_body(run_id), content_type="text/event-stream", headers=SSE_HEADERS)
     end = await wait_for_end(run_id)
@@ -56,6 +59,7 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> tuple[Run | No
     """The turn to answer: its run (None: the message was only saved), the user message's id,
     and whether to stream. A repeated Idempotency-Key answers with the earlier turn's."""
     caller = authenticate_request(request, user, generates=True)
+    trace.mark("auth")
     # This view is not DRF's, so its throttle never sees it: the same meter, by hand.
     caller_meter(caller)
     data, uploads = _parse_body(request)
@@ -65,6 +69,7 @@ def _accept(request: HttpRequest, thread_id: str | None, user) -> tuple[Run | No
     if not serializer.is_valid():
         raise Invalid("; ".join(flatten_detail(serializer.errors)))
     validated = dict(serializer.validated_data)
+    trace.mark("parsed")
     base_url = request_base_url(request)
     key = request.headers.get("Idempotency-Key")
     if key is None:

@@ -8,6 +8,7 @@ without any bookkeeping of ours.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
 
 from designs.exceptions import LimitReached
@@ -31,7 +32,7 @@ def run_slots_check(*, project: Project, api_key: ApiKey | None, lock: bool = Fa
     per_key = settings.EASEL_MAX_RUNS_PER_KEY if api_key is not None else 0
     if per_project <= 0 and per_key <= 0:
         return
-    if lock:
+    if lock and connection.features.has_select_for_update:
         # NO KEY UPDATE, as documents.py takes it: inserts that reference the project still pass.
         list(Project.objects.select_for_update(no_key=True).filter(id=project.id).values_list("id", flat=True))
     counts = Run.objects.filter(project=project, status__in=ACTIVE).aggregate(

@@ -37,16 +37,21 @@ def message_create(
     output_tokens: int | None = None,
     inputs: Sequence[Document] = (),
     direct_edit: bool = False,
+    run_id: Any = None,
+    first: bool = False,
 ) -> Message:
     """Store a message at the end of `thread`, with `inputs` (see `message_inputs_add`).
 
     Without inputs it is one INSERT in the caller's transaction (or none), as it always was.
+    `first`: the thread was created in this transaction, so this is message 1 (no query for
+    the end of the thread). `run_id`: the run this message will belong to, when the run is
+    created after it in the same transaction (the key is checked at commit).
     """
     with transaction.atomic() if inputs else nullcontext():
         message = Message.objects.create(
             project_id=thread.project_id,
             thread=thread,
-            run=run,
+            **({"run": run} if run is not None else {"run_id": run_id}),
             role=role,
             content=content,
             status=status,
@@ -55,7 +60,7 @@ def message_create(
             model_name=model_name,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            seq=next_message_seq(thread),
+            seq=1 if first else next_message_seq(thread),
         )
         if inputs:
             message_inputs_add(message, inputs, direct_edit=direct_edit)

@@ -42,6 +42,8 @@ def named_documents(project: Project, data: dict[str, Any], operation: str) -> l
     if len(ids) > MAX_NAMED:
         raise Invalid(f"input_image_document_ids: {len(ids)} images is over the limit of {MAX_NAMED}")
     ids = list(dict.fromkeys(str(i) for i in ids))
+    if not ids:
+        return []
     found = {str(d.id): d for d in Document.objects.filter(project=project, id__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing and single is not None and missing[0] == str(single):

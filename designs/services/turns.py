@@ -6,12 +6,13 @@ Generation never runs here: the run is queued and started after the transaction 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
-from designs import events
+from designs import events, trace
 from designs.catalog import ImageModel
 from designs.exceptions import Conflict, Invalid
 from designs.models import ApiKey, Document, Message, Project, Run, Thread
@@ -72,8 +73,9 @@ def turn_accept(
         # The turn's tools replace the assistant's for this turn ([] offers none).
         data = {**data, "tools": tools_validate(data["tools"])}
     plan = _plan(project, data, operation, uploads, has_source=bool(named))
-    if plan is not None:
-        # Refuse before storing anything; _run_create checks again holding the lock.
+    if plan is not None and uploads:
+        # Refuse before reading and storing uploads; _run_create checks again holding the lock
+        # (and a turn without uploads is refused there, its transaction rolled back).
         run_slots_check(project=project, api_key=api_key)
     images = {name: [read_upload(f, field=name) for f in files] for name, files in uploads.items()}
     mask_upload = images.pop("mask", [None])[0]
@@ -89,13 +91,20 @@ def turn_accept(
         target_size=(first.width, first.height) if first is not None else None,
         entry=plan.image_entry if plan is not None else None,
     )
+    # The run's id is known before its row: the user message names it when it is written.
+    run_id = uuid.uuid4() if plan is not None else None
     with transaction.atomic():
-        thread = _thread_for(project, data, named[0] if operation == "generate_image" and named else None)
-        if plan is not None:
+        thread, fresh = _thread_for(project, data, named[0] if operation == "generate_image" and named else None)
+        if plan is not None and not fresh:  # a thread made just now has no run
             _check_idle(thread)
         # The client's `metadata` is stored exactly as sent; what the turn carries is `inputs`.
         user_message = message_create(
-            thread, role=Message.Role.USER, content=content, metadata=data.get("metadata") or {}
+            thread,
+            role=Message.Role.USER,
+            content=content,
+            metadata=data.get("metadata") or {},
+            run_id=run_id,
+            first=fresh,
         )
 
         def stored(items: list) -> list[Document]:
@@ -114,7 +123,7 @@ def turn_accept(
             message_inputs_add(
                 user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE, mask=mask
             )
-        run = _run_create(project, thread, user_message, data, plan, base_url, api_key) if plan else None
+        run = _run_create(run_id, project, thread, user_message, data, plan, base_url, api_key) if plan else None
         if run is not None and run.operation == Run.Operation.GENERATE_IMAGE:
             # Held before any provider call; BudgetSpent (a 429) rolls the whole turn back.
             n = int(run.image_config.get("n") or 1)
@@ -199,17 +208,18 @@ def _plan(
     return _Plan(llm, image, config, entry)
 
 
-def _thread_for(project: Project, data: dict[str, Any], source: Document | None = None) -> Thread:
+def _thread_for(project: Project, data: dict[str, Any], source: Document | None = None) -> tuple[Thread, bool]:
+    """The turn's thread, and whether it was made for this turn."""
     if data.get("thread_id"):
-        return thread_get(project=project, thread_id=data["thread_id"], for_update=True)
+        return thread_get(project=project, thread_id=data["thread_id"], for_update=True), False
     if source is not None and source.thread_id:
         # Editing a document without naming a thread continues the document's own thread.
-        return thread_get(project=project, thread_id=source.thread_id, for_update=True)
+        return thread_get(project=project, thread_id=source.thread_id, for_update=True), False
     if data.get("assistant_id"):
         assistant = assistant_get(project=project, assistant_id=data["assistant_id"])
     else:
         assistant = assistant_default(project=project)
-    return thread_create(project=project, assistant=assistant)
+    return thread_create(project=project, assistant=assistant), True
 
 
 def _check_idle(thread: Thread) -> None:
@@ -227,6 +237,7 @@ def _check_idle(thread: Thread) -> None:
 
 
 def _run_create(
+    run_id: uuid.UUID,
     project: Project,
     thread: Thread,
     user_message: Message,
@@ -238,6 +249,7 @@ def _run_create(
     # Last, so the project's lock is held only from here to the commit.
     run_slots_check(project=project, api_key=api_key, lock=True)
     run = Run.objects.create(
+        id=run_id,
         project=project,
         api_key=api_key,
         thread=thread,
@@ -260,8 +272,7 @@ def _run_create(
         },
         public_base_url=base_url,
     )
-    user_message.run = run
-    user_message.save(update_fields=["run"])
+    user_message.run = run  # its row already names the run (message_create's run_id)
     return run
 
 
@@ -269,6 +280,7 @@ def run_start(run: Run) -> None:
     """After commit: the first event (so a stream shows the thread at once), then the work."""
     from workers.dispatch import enqueue_run
 
+    trace.mark("committed")
     events.publish(
         project_id=run.project_id,
         thread_id=run.thread_id,
@@ -278,4 +290,6 @@ def run_start(run: Run) -> None:
         message_id=str(run.user_message_id),
         content=run.user_message.content,
     )
+    trace.mark("published")
     enqueue_run(str(run.id))
+    trace.mark("enqueued")

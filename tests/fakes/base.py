@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -125,6 +127,30 @@ class FakeHTTPServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
         self.faults: dict[str, Any] = {}
+        self._connections: set[socket.socket] = set()
+        self.connections_accepted = 0  # TCP connections, for tests of a client's connection reuse
+
+    # A stopped server closes the connections it kept alive, as a real one does: otherwise a
+    # client's pooled connection would go on talking to this server's handler threads after a
+    # new fake took the same port.
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            self._connections.add(request)
+            self.connections_accepted += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._lock:
+            kept, self._connections = list(self._connections), set()
+        for connection in kept:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def log_request_record(self, record: dict[str, Any]) -> None:
         with self._lock:

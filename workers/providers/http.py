@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,10 @@ import httpx2
 from workers.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
+
+# Idle connections kept per process, over every provider host; as many calls as there are may
+# run at once (a waiting image takes a connection for its whole minute).
+KEEPALIVE_CONNECTIONS = 32
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,38 @@ def _ssl_context() -> Any:
     return httpx2.create_ssl_context()
 
 
+class _KeptTransport(httpx2.HTTPTransport):
+    """The process's connection pool to the providers, shared by every call's client: a call
+    closes its client, not the pool, so the next call to the same host reuses a kept-alive
+    connection instead of a new TCP (and TLS) handshake."""
+
+    def __exit__(self, *exc: object) -> None:
+        """A client's `with` block ends here: the pool is kept for the process's life."""
+
+    def close(self) -> None:
+        """As `__exit__`: kept."""
+
+
+_transports: dict[int, _KeptTransport] = {}
+_transports_lock = threading.Lock()
+
+
+def _transport() -> httpx2.HTTPTransport:
+    """This process's pool (a forked child makes its own: sockets are not shared across a fork)."""
+    pid = os.getpid()
+    with _transports_lock:
+        if pid not in _transports:
+            _transports.clear()
+            _transports[pid] = _KeptTransport(
+                verify=_ssl_context(),
+                limits=httpx2.Limits(max_connections=None, max_keepalive_connections=KEEPALIVE_CONNECTIONS),
+            )
+        return _transports[pid]
+
+
 def build_client(settings: ProviderSettings, *, headers: dict[str, str]) -> httpx2.Client:
-    """A client with explicit timeouts: connect, read (between bytes), write and pool."""
+    """A client with explicit timeouts: connect, read (between bytes), write and pool, on the
+    process's shared connection pool."""
     timeout = httpx2.Timeout(
         connect=settings.connect_timeout,
         read=settings.read_timeout,
@@ -55,7 +91,7 @@ def build_client(settings: ProviderSettings, *, headers: dict[str, str]) -> http
         headers={"user-agent": "easel/1", **headers},
         timeout=timeout,
         follow_redirects=False,
-        verify=_ssl_context(),
+        transport=_transport(),
     )
 
 
@@ -185,6 +221,22 @@ def without_secret(error: ProviderError, secret: str) -> ProviderError:
         error.message = error.message.replace(secret, "****" + secret[-4:])
         error.args = (error.message,)
     return error
+
+
+def drain(response: httpx2.Response, limit: int = 65536) -> None:
+    """Read what is left of a body whose last event came (an SSE stream's end after `[DONE]`),
+    so HTTP/1.1 can reuse its connection, as the official OpenAI SDK does. More than `limit`
+    bytes left, or an error, and the connection is simply closed with the response."""
+    if response.is_closed or response.http_version != "HTTP/1.1":
+        return
+    left = limit
+    try:
+        for chunk in response.stream:
+            left -= len(chunk)
+            if left < 0:
+                return
+    except (httpx2.HTTPError, RuntimeError):  # cleanup must not turn a whole answer into an error
+        return
 
 
 def iter_sse(response: httpx2.Response) -> Iterator[tuple[str, str]]:

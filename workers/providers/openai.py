@@ -38,7 +38,7 @@ from workers.providers.base import (
     ToolCallStarted,
     Usage,
 )
-from workers.providers.http import ProviderSettings, build_client, default_error, iter_sse, open_response
+from workers.providers.http import ProviderSettings, build_client, default_error, drain, iter_sse, open_response
 
 # Error codes/types meaning "refused on policy grounds" across OpenAI and OpenRouter bodies.
 POLICY_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter", "refusal"})
@@ -90,6 +90,7 @@ def json_payloads(response: httpx2.Response, vendor: str) -> Iterator[Any]:
     with body_failures(vendor):
         for _, data in iter_sse(response):
             if data.strip() == "[DONE]":
+                drain(response)
                 return
             yield parse_json(data, vendor)
 
