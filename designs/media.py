@@ -91,16 +91,20 @@ def storage_url(document: Document, variant: str = ORIGINAL) -> str:
 
 
 def media_urls(document: Document, base: str) -> dict[str, Any]:
-    """`url`, `thumbnail_url` and `expires_at` of a document, as this deployment hands them out."""
+    """`url`, `thumbnail_url` and `expires_at` of a document, as this deployment hands them out.
+
+    A generated image's thumbnail is made just after its `media_generated` event: until then
+    `thumbnail_url` is the image's own URL, so it never names a file that is not there yet."""
     has_thumbnail = bool(document.thumbnail)
     if settings.EASEL_MEDIA_DELIVERY == "public":
+        url = storage_url(document)
         return {
-            "url": storage_url(document),
-            "thumbnail_url": storage_url(document, THUMBNAIL) if has_thumbnail else None,
+            "url": url,
+            "thumbnail_url": storage_url(document, THUMBNAIL) if has_thumbnail else url,
             "expires_at": None,
         }
     url, expires = signed_url(document, base)
-    thumbnail_url = signed_url(document, base, variant=THUMBNAIL)[0] if has_thumbnail else None
+    thumbnail_url = signed_url(document, base, variant=THUMBNAIL)[0] if has_thumbnail else url
     expires_at = datetime.fromtimestamp(expires, tz=UTC).isoformat().replace("+00:00", "Z")
     return {"url": url, "thumbnail_url": thumbnail_url, "expires_at": expires_at}
 

@@ -70,8 +70,9 @@ def image_facts(document: Document) -> dict[str, Any]:
         "mime_type": document.mime_type,
         "width": document.width,
         "height": document.height,
-        "thumbnail_width": document.thumbnail_width,
-        "thumbnail_height": document.thumbnail_height,
+        # Without a thumbnail yet, the thumbnail URL is the image's own (designs/media.py): its size.
+        "thumbnail_width": document.thumbnail_width if document.thumbnail else document.width,
+        "thumbnail_height": document.thumbnail_height if document.thumbnail else document.height,
         "sha256": document.sha256,
         "input_image_document_id": _optional_id(document.parent_id),
         "input_image_document_ids": parent_ids(document),

@@ -6,15 +6,19 @@ and `flush(run_id)` writes them as one log line on the `easel.trace` logger:
     trace run=<id> side=web request=1733580000.123456 auth=…
 
 Times are wall-clock (`time.time()`), so the web process, the worker and a client on the same
-host line up without joining clocks; `bench/trace_turn.py` reads the lines back.
+host line up without joining clocks; `bench/trace_turn.py` reads the lines back. A piece of work
+inside a turn (one stored image) keeps its own marks in a `Span`, logged as one JSON line that
+`bench/media.py` reads.
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import os
 import time
+from typing import Any
 
 logger = logging.getLogger("easel.trace")
 
@@ -43,3 +47,18 @@ def flush(run_id: object, side: str) -> None:
     if marks:
         logger.info("trace run=%s side=%s %s", run_id, side, " ".join(f"{p}={t:.6f}" for p, t in marks))
     _marks.set(None)
+
+
+class Span:
+    """The marks of one piece of work, logged as `<name> {json}` by `log` when tracing is on."""
+
+    def __init__(self, name: str, **marks: float) -> None:
+        self.name, self.marks = name, dict(marks)
+
+    def mark(self, step: str) -> None:
+        if ENABLED:
+            self.marks[step] = time.time()
+
+    def log(self, **facts: Any) -> None:
+        if ENABLED:
+            logger.info("%s %s", self.name, json.dumps({**facts, "pid": os.getpid(), **self.marks}))

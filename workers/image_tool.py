@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,11 +23,12 @@ from designs.exceptions import BudgetSpent, Invalid, NotFound
 from designs.models import Document, Reservation
 from designs.services.budgets import estimate_for, held_for, image_charge, release, reserve, settle
 from designs.services.comments import resolve_revised
-from designs.services.documents import document_create
+from designs.services.documents import document_bytes, document_create, document_thumbnail_add
 from designs.services.images import NotAnImage, inspect_image
 from designs.services.model_choice import takes_input_images
 from designs.services.review import record_refusal, review_new_image
 from designs.services.webhooks import webhook_emit
+from designs.trace import Span
 from designs.webhook_payloads import image_data
 from workers.adapters import image_for
 from workers.image_inputs import Area, call_area, named_documents, turn_inputs
@@ -164,6 +166,7 @@ class ImageTool:
         if existing:  # a retried run: the images of this call are already stored
             for document in existing:
                 self.ctx.add_document(document, tool_call_id)
+            self._thumbnails([(d, None) for d in existing if not d.thumbnail])
             return existing
         area = self._area(inputs, regions, tool_call_id)
         plan = Plan.make(self, prompt, inputs, area, size_hint, aspect_ratio_hint)
@@ -187,10 +190,17 @@ class ImageTool:
             if exc.kind in TOOL_ERROR_KINDS:
                 raise ToolError(exc.message, exc.kind) from exc
             raise
+        returned = time.time()
         self.ctx.raise_if_cancelled()
         if not results:
             raise ProviderError("the image model returned no image", permanent=True, kind="malformed_response")
-        documents = [self._store(result, index, plan, tool_call_id) for index, result in enumerate(results)]
+        stored = [
+            self._store(result, index, plan, tool_call_id, Span("media_trace", returned=returned))
+            for index, result in enumerate(results)
+        ]
+        # Every image's event is out: now the work nobody waits for (its URL falls back meanwhile).
+        self._thumbnails(stored)
+        documents = [document for document, _ in stored]
         if reservation is not None:
             settle(reservation, images=len(documents), charged_usd=image_charge(self.run, len(documents)))
         wanted = int(self.run.image_config.get("n") or 1)
@@ -248,24 +258,48 @@ class ImageTool:
             raise ToolError(f"{self.run.image_provider}/{self.run.image_model} cannot edit part of an image")
         return area
 
-    def _store(self, result: Any, index: int, plan: Plan, tool_call_id: str) -> Document:
+    def _store(self, result: Any, index: int, plan: Plan, tool_call_id: str, trace: Span) -> tuple[Document, bytes]:
+        """Verify and store one image and announce it: its file is written and its row committed
+        before `media_generated` names its URL. Its thumbnail comes after (`_thumbnails`)."""
         data, metadata = plan.finish(result.data)
+        trace.mark("finished")
         try:
             facts = inspect_image(data)
         except NotAnImage as exc:
             raise ProviderError(
                 f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
             ) from exc
+        trace.mark("verified")
         with transaction.atomic():  # the image, its review state and its webhook event, together
-            document = self._create(data, facts, metadata, plan, result, index, tool_call_id)
+            document = self._create(data, facts, metadata, plan, result, index, tool_call_id, trace)
+            trace.mark("row")
             review_new_image(document)  # flags, and pending when the project's policy says so
             webhook_emit(self.run.project_id, "image.generated", lambda: image_data(document, self.run))
+        trace.mark("committed")
         resolve_revised(document)  # a revise run resolves the comments it applied
         self.ctx.add_document(document, tool_call_id)
-        return document
+        trace.mark("published")
+        trace.log(document_id=str(document.id), bytes=len(data))
+        return document, data
+
+    def _thumbnails(self, stored: Sequence[tuple[Document, bytes | None]]) -> None:
+        """Each document's thumbnail, after its event; a failure leaves the fallback URL, never the run."""
+        for document, data in stored:
+            try:
+                document_thumbnail_add(document, data if data is not None else document_bytes(document))
+            except Exception:
+                logger.exception("could not make the thumbnail of document %s", document.id)
 
     def _create(
-        self, data: bytes, facts: Any, metadata: dict[str, Any], plan: Plan, result: Any, index: int, tool_call_id: str
+        self,
+        data: bytes,
+        facts: Any,
+        metadata: dict[str, Any],
+        plan: Plan,
+        result: Any,
+        index: int,
+        tool_call_id: str,
+        trace: Span,
     ) -> Document:
         inputs = plan.inputs
         return document_create(
@@ -285,6 +319,8 @@ class ImageTool:
             tool_call_id=tool_call_id,
             output_index=index,
             metadata=metadata,
+            thumbnail=False,
+            on_stored=lambda: trace.mark("stored"),
         )
 
     def _arguments(self, call: ToolCall) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,12 +75,16 @@ def document_create(
     output_index: int = 0,
     original_filename: str | None = None,
     metadata: dict[str, Any] | None = None,
+    thumbnail: bool = True,
+    on_stored: Callable[[], None] | None = None,
 ) -> Document:
     """Store an image's bytes (once per project), its thumbnail and its document row.
 
     `parent` is the primary input, `parents` any further inputs; all must be of `project`
     (ValueError otherwise). Idempotent per (run, tool_call_id, output_index): a second call
-    returns the first document instead of storing the image again.
+    returns the first document instead of storing the image again. With `thumbnail=False` the
+    row has none yet (`document_thumbnail_add` makes it later; until then its media object's
+    thumbnail URL is the image's own). `on_stored` is called once the file is written.
     """
     if run is not None and tool_call_id is not None:
         existing = Document.objects.filter(run=run, tool_call_id=tool_call_id, output_index=output_index).first()
@@ -88,12 +92,15 @@ def document_create(
             return existing
     inputs = _inputs(project, parent, parents)
     digest = hashlib.sha256(data).hexdigest()
-    thumbnail = make_thumbnail(data)
+    small = make_thumbnail(data) if thumbnail else None
     image_name = f"{project_prefix(project.id)}/images/{digest}.{EXTENSIONS[facts.mime_type]}"
-    thumbnail_name = f"{project_prefix(project.id)}/thumbnails/{digest}.webp"
+    thumbnail_name = thumbnail_name_of(project.id, digest)
     # Written before the lock, so the slow part (an S3 upload) never holds it.
     _store_once(image_name, data)
-    _store_once(thumbnail_name, thumbnail.data)
+    if small is not None:
+        _store_once(thumbnail_name, small.data)
+    if on_stored is not None:
+        on_stored()
     document = Document(
         project=project,
         thread=thread,
@@ -106,8 +113,8 @@ def document_create(
         width=facts.width,
         height=facts.height,
         file_size_bytes=len(data),
-        thumbnail_width=thumbnail.width,
-        thumbnail_height=thumbnail.height,
+        thumbnail_width=small.width if small else None,
+        thumbnail_height=small.height if small else None,
         sha256=digest,
         prompt=prompt,
         revised_prompt=revised_prompt,
@@ -124,16 +131,45 @@ def document_create(
             lock_project(project.id)
             # A deletion may have removed a shared file between the write above and the lock.
             document.file.name = _store_once(image_name, data)
-            document.thumbnail.name = _store_once(thumbnail_name, thumbnail.data)
+            if small is not None:
+                document.thumbnail.name = _store_once(thumbnail_name, small.data)
             document.save()
             DocumentParent.objects.bulk_create(
                 DocumentParent(child=document, parent=source, position=index) for index, source in enumerate(inputs)
             )
     except IntegrityError:
         # A concurrent attempt stored the same tool call's image first: keep theirs.
-        names = [image_name, thumbnail_name]
+        names = [image_name, *([thumbnail_name] if small is not None else [])]
         transaction.on_commit(lambda: release_files(project_id=project.id, names=names))
         return Document.objects.get(run=run, tool_call_id=tool_call_id, output_index=output_index)
+    return document
+
+
+def thumbnail_name_of(project_id: Any, digest: str) -> str:
+    return f"{project_prefix(project_id)}/thumbnails/{digest}.webp"
+
+
+def document_thumbnail_add(document: Document, data: bytes) -> Document:
+    """Make and store the thumbnail of a document stored without one (`data`: its image's bytes).
+
+    A generated image's thumbnail is made after its `media_generated` event, so the event is not
+    held up by it. The row is updated under the project's file lock, like a creation; if the
+    document was deleted (or got its thumbnail) meanwhile, the file is released instead.
+    """
+    small = make_thumbnail(data)
+    name = thumbnail_name_of(document.project_id, document.sha256)
+    _store_once(name, small.data)
+    with transaction.atomic():
+        lock_project(document.project_id)
+        stored = _store_once(name, small.data)
+        updated = Document.objects.filter(pk=document.pk, thumbnail="").update(
+            thumbnail=stored, thumbnail_width=small.width, thumbnail_height=small.height
+        )
+    if not updated:
+        release_files(project_id=document.project_id, names=[stored])  # kept if another document uses it
+        return document
+    document.thumbnail.name = stored
+    document.thumbnail_width, document.thumbnail_height = small.width, small.height
     return document
 
 
