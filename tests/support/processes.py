@@ -127,9 +127,10 @@ def _drop_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
-def _database_url(workdir: Path) -> str:
-    """A fresh database for one live server: PostgreSQL when the suite runs on it, else SQLite."""
-    base = os.environ.get("DATABASE_URL", "")
+def _database_url(workdir: Path, server: str = "") -> str:
+    """A fresh database for one live server: PostgreSQL when the suite runs on it (or on
+    `server`, a PostgreSQL URL, whatever the suite runs on), else SQLite."""
+    base = server or os.environ.get("DATABASE_URL", "")
     if not is_postgres(base):
         return f"sqlite:///{workdir / 'easel.sqlite3'}"
     name = f"easel_live_{uuid.uuid4().hex[:12]}"
@@ -165,13 +166,47 @@ def server_flags(env: dict[str, str]) -> list[str]:
     ]
 
 
+def _web_healthy(process: subprocess.Popen, port: int, log_path: Path) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"web server exited:\n{log_path.read_text()[-3000:]}")
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@dataclass
+class WebServer:
+    """One more uvicorn process of a LiveEasel: same database, Redis, storage and secret key."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api"
+
+
 @dataclass
 class LiveEasel:
-    """`manage.py migrate`, two projects' keys, and uvicorn serving project.asgi on a free port."""
+    """`manage.py migrate`, two projects' keys, and uvicorn serving project.asgi on a free port.
+
+    `database_server` (a PostgreSQL URL) makes the fresh database there even when the suite runs
+    on SQLite. With `own_dirs`, each process it starts (web servers, workers, beat) runs in
+    workdir/processes/<name>/, its EASEL_VAR_DIR, with its MEDIA_ROOT inside: whatever a process
+    writes to local disk is found there (`process_dirs`).
+    """
 
     workdir: Path
     env_overrides: dict[str, str] = field(default_factory=dict)
     workers: int = 0
+    database_server: str = ""
+    own_dirs: bool = False
 
     def __post_init__(self) -> None:
         self.port = free_port()
@@ -180,7 +215,7 @@ class LiveEasel:
             **os.environ,
             "DJANGO_SECRET_KEY": "live-test-secret-" + uuid.uuid4().hex,
             "EASEL_VAR_DIR": str(self.workdir),
-            "DATABASE_URL": _database_url(self.workdir),
+            "DATABASE_URL": _database_url(self.workdir, self.database_server),
             "EASEL_LOCAL_FALLBACK": "1",
             "EASEL_LOCAL_STREAM_DELAY": "0.002",
             "PYTHONUNBUFFERED": "1",
@@ -192,19 +227,7 @@ class LiveEasel:
         self.api_key = self.create_api_key("alpha")
         self.other_api_key = self.create_api_key("bravo")
         self.log_path = self.workdir / "web.log"
-        self.web = self._spawn(
-            [
-                str(BIN / "uvicorn"),
-                "project.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                *server_flags(self.env),
-            ],
-            self.log_path,
-        )
+        self.web = self._spawn(self._web_command(self.port), self.log_path, "web")
         wait_for(self._healthy, 30, "Easel web server")
         for index in range(self.workers):
             self.start_worker(f"w{index}")
@@ -228,6 +251,31 @@ class LiveEasel:
     def create_api_key(self, project: str) -> str:
         return self.manage("create_api_key", project).strip().splitlines()[-1]
 
+    def _web_command(self, port: int) -> list[str]:
+        return [
+            str(BIN / "uvicorn"),
+            "project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            *server_flags(self.env),
+        ]
+
+    def start_web(self, name: str) -> WebServer:
+        """Another web process on the same database, Redis and storage, on a port of its own:
+        what a load balancer spreads requests over. Returns once it answers /healthz."""
+        port = free_port()
+        log_path = self.workdir / f"web-{name}.log"
+        process = self._spawn(self._web_command(port), log_path, f"web-{name}")
+        wait_for(lambda: _web_healthy(process, port, log_path), 30, f"Easel web server {name}")
+        return WebServer(process, port, log_path)
+
+    def process_dirs(self) -> list[Path]:
+        """The directories of the processes started with `own_dirs` (none without it)."""
+        return sorted(p for p in (self.workdir / "processes").glob("*") if p.is_dir())
+
     def start_worker(self, name: str, *extra: str) -> subprocess.Popen:
         return self._spawn(
             [
@@ -246,6 +294,7 @@ class LiveEasel:
                 *extra,
             ],
             self.workdir / f"worker-{name}.log",
+            f"worker-{name}",
         )
 
     def start_beat(self) -> subprocess.Popen:
@@ -261,23 +310,30 @@ class LiveEasel:
                 str(self.workdir / "celerybeat-schedule"),
             ],
             self.workdir / "beat.log",
+            "beat",
         )
 
-    def _spawn(self, command: list[str], log: Path) -> subprocess.Popen:
+    def _spawn(self, command: list[str], log: Path, name: str = "") -> subprocess.Popen:
+        cwd, env = ROOT, self.env
+        if self.own_dirs and name:
+            cwd = self.workdir / "processes" / name
+            cwd.mkdir(parents=True, exist_ok=True)
+            python_path = os.pathsep.join(filter(None, [str(ROOT), self.env.get("PYTHONPATH", "")]))
+            env = {
+                **self.env,
+                "EASEL_VAR_DIR": str(cwd),
+                "EASEL_MEDIA_ROOT": str(cwd / "media"),
+                "PYTHONPATH": python_path,
+            }
         handle = open(log, "ab")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
         self._processes.append(process)
         return process
 
     def _healthy(self) -> bool:
-        if self.web.poll() is not None:
-            raise RuntimeError(f"web server exited:\n{self.log_path.read_text()[-3000:]}")
-        try:
-            return httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return _web_healthy(self.web, self.port, self.log_path)
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-5000:] for p in sorted(self.workdir.glob("*.log")))
