@@ -32,12 +32,20 @@ from pathlib import Path
 from typing import Any
 
 from bench import measure, report
+from bench.image_phases import image_phases
 from bench.proc_stats import cpu_seconds, machine_busy_seconds, own_cpu_seconds, pss_kib, rss_kib, stop, threads
 from bench.sse_client import Reading, Stream, easel_reading, openai_reading, request_bytes, run_stream
-from tests.support.processes import LiveEasel, RedisServer, free_port, is_postgres, wait_for
+from tests.support.processes import LiveEasel, RedisServer, free_port, is_postgres, maintenance_connection, wait_for
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHAT = {"model": "fake", "messages": [{"role": "user", "content": "bench"}], "stream": True}
+EASEL_TURN = {
+    "content": "bench",
+    "stream": True,
+    "llm_provider": "openai",
+    "model_name": "gpt-4o-mini",
+    "image_generation": "off",
+}
 
 
 @dataclass
@@ -72,6 +80,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rungs", default="10,25,50,100,200,300", help="phase 3 concurrency levels")
     parser.add_argument("--duration", type=float, default=12.0, help="seconds of new streams per rung")
     parser.add_argument("--paths", default="direct,easel,litellm", help="which paths to measure")
+    parser.add_argument(
+        "--phases",
+        default="single,trace,hold,ramp,media,image_turns",
+        help="which phases to run (single, trace, hold, ramp, media, image_turns)",
+    )
+    parser.add_argument("--media-rounds", type=int, default=20, help="media phase: images per size and setup")
+    parser.add_argument("--image-rungs", default="100,500,1000", help="image-turns phase: turns held per rung")
+    parser.add_argument(
+        "--postgres",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server for phase 1's second Easel ('' for none); SQLite is the first",
+    )
     parser.add_argument("--pool", default="threads", choices=["threads", "prefork"], help="Celery worker pool")
     parser.add_argument("--worker-concurrency", type=int, default=320, help="threads (or children) per worker")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
@@ -131,6 +151,15 @@ def start_fake(port: int, args: argparse.Namespace, log: Path) -> subprocess.Pop
     return process
 
 
+def postgres_reachable(url: str) -> bool:
+    try:
+        with maintenance_connection(url):
+            return True
+    except Exception as exc:  # no server, or no rights: phase 1 runs on SQLite only
+        print(f"bench: PostgreSQL at {url} is not reachable ({type(exc).__name__}); SQLite only", flush=True)
+        return False
+
+
 def _listening(port: int) -> bool:
     import socket
 
@@ -140,14 +169,22 @@ def _listening(port: int) -> bool:
 
 
 def start_easel(
-    workdir: Path, redis: RedisServer, fake_port: int, args: argparse.Namespace
-) -> tuple[LiveEasel, subprocess.Popen]:
-    """A live Easel in the Redis topology and its `--workers` Celery workers (the processes returned)."""
+    workdir: Path,
+    redis: RedisServer,
+    fake_port: int,
+    args: argparse.Namespace,
+    *,
+    trace: bool = False,
+    database_server: str = "",
+) -> tuple[LiveEasel, list[subprocess.Popen]]:
+    """A live Easel in the Redis topology and its `--workers` Celery workers (the processes
+    returned), on SQLite, or on a fresh database of `database_server` (a PostgreSQL URL)."""
     workdir.mkdir()
     easel = LiveEasel(
         workdir,
+        database_server=database_server,
         env_overrides={
-            "REDIS_URL": redis.url,
+            "REDIS_URL": redis.fresh_url(),  # a database of its own: two Easels may share the server
             "OPENAI_API_KEY": "sk-bench",
             "OPENAI_BASE_URL": f"http://127.0.0.1:{fake_port}/v1",
             "EASEL_LOCAL_FALLBACK": "0",
@@ -158,6 +195,7 @@ def start_easel(
             "EASEL_MAX_RUNS_PER_KEY": "10000",
             "EASEL_RATE_LIMIT_PER_MINUTE": "10000000",
             "EASEL_WEB_MAX_CONNECTIONS": "5000",
+            "EASEL_TRACE": "1" if trace else "0",
         },
     )
     workers = [
@@ -389,26 +427,25 @@ async def ramp(target: Target, args: argparse.Namespace, shared: Shared) -> list
 
 
 async def measure_all(targets: list[Target], args: argparse.Namespace, shared: Shared, fake_port: int) -> dict:
-    redis_pid = shared.redis_pid
-    print("bench: phase 1, one stream at a time", flush=True)
-    redis_before = cpu_seconds([redis_pid])
-    single = await single_stream(targets, args)
-    if "easel" in single:
-        single["easel"]["cpu_ms_per_event"]["redis"] = round(
-            (cpu_seconds([redis_pid]) - redis_before) * 1000 / max(1, single["easel"]["events"]), 4
-        )
-    print(f"bench: phase 2, {args.hold} streams held at a {args.hold_interval} s pace", flush=True)
-    held = {}
-    for target in targets:
-        if target.memory_pid:
-            held[target.name] = await hold(target, args, fake_port)
-            print(f"bench: {target.name:8} {held[target.name]['whole']} of {args.hold} whole", flush=True)
-            await asyncio.sleep(2)
-    print("bench: phase 3, concurrency ramp", flush=True)
-    ramps: dict[str, Any] = {}
-    for target in targets:
-        ramps[target.name] = await ramp(target, args, shared)  # Redis's CPU is in each rung's shared_cpu
-    return {"single": single, "hold": held, "ramp": ramps}
+    phases = set(args.phases.split(","))
+    out: dict[str, Any] = {"single": {}, "hold": {}, "ramp": {}}
+    if "single" in phases:
+        print("bench: phase 1, one stream at a time", flush=True)
+        out["single"] = await single_stream(targets, args)
+    # Phases 2 and 3 measure the paths as they are deployed by default (Easel on SQLite).
+    loaded = [t for t in targets if t.name != "easel-pg"]
+    if "hold" in phases:
+        print(f"bench: phase 2, {args.hold} streams held at a {args.hold_interval} s pace", flush=True)
+        for target in loaded:
+            if target.memory_pid:
+                out["hold"][target.name] = await hold(target, args, fake_port)
+                print(f"bench: {target.name:8} {out['hold'][target.name]['whole']} of {args.hold} whole", flush=True)
+                await asyncio.sleep(2)
+    if "ramp" in phases:
+        print("bench: phase 3, concurrency ramp", flush=True)
+        for target in loaded:
+            out["ramp"][target.name] = await ramp(target, args, shared)  # Redis's CPU: each rung's shared_cpu
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,30 +495,30 @@ def main(argv: list[str] | None = None) -> None:
                     headers={"authorization": "Bearer sk-bench"},
                 )
             )
+        databases: list[tuple[str, str]] = []
+        easels: list[LiveEasel] = []
         if "easel" in paths:
-            easel, workers = start_easel(workdir / "easel", redis, fake_port, args)
-            stack.callback(easel.stop)
-            pids = " ".join(str(worker.pid) for worker in workers)
-            print(f"bench: easel web pid {easel.web.pid}, worker pid {pids} (for py-spy)", flush=True)
-            body = {
-                "content": "bench",
-                "stream": True,
-                "llm_provider": "openai",
-                "model_name": "gpt-4o-mini",
-                "image_generation": "off",
-            }
-            targets.append(
-                Target(
-                    "easel",
-                    easel.port,
-                    "/api/threads/messages",
-                    body,
-                    easel_reading,
-                    headers={"x-api-key": easel.api_key},
-                    cpu_pids={"web": [easel.web.pid], "worker": [worker.pid for worker in workers]},
-                    memory_pid=easel.web.pid,
+            databases = [("easel", "")]
+            if args.postgres and "single" in args.phases and postgres_reachable(args.postgres):
+                databases.append(("easel-pg", args.postgres))
+            for name, server in databases:
+                easel, workers = start_easel(workdir / name, redis, fake_port, args, database_server=server)
+                stack.callback(easel.stop)
+                easels.append(easel)
+                pids = " ".join(str(worker.pid) for worker in workers)
+                print(f"bench: {name} web pid {easel.web.pid}, worker pid {pids} (for py-spy)", flush=True)
+                targets.append(
+                    Target(
+                        name,
+                        easel.port,
+                        "/api/threads/messages",
+                        EASEL_TURN,
+                        easel_reading,
+                        headers={"x-api-key": easel.api_key},
+                        cpu_pids={"web": [easel.web.pid], "worker": [worker.pid for worker in workers]},
+                        memory_pid=easel.web.pid,
+                    )
                 )
-            )
         if "litellm" in paths:
             from bench.litellm_peer import VERSION, LiteLLMProxy
 
@@ -503,12 +540,24 @@ def main(argv: list[str] | None = None) -> None:
         busy, ours, wall = machine_busy_seconds(), cpu_seconds([os.getpid()]), time.time()
         shared = Shared(fake_pid=fake.pid, redis_pid=redis.process.pid)
         result.update(_run_loop(measure_all(targets, args, shared, fake_port)))
+        for easel in easels:
+            easel.stop()  # idle, but the later phases start processes of their own
+        phases = set(args.phases.split(","))
+        if "trace" in phases and "easel" in paths:
+            from bench.trace_turn import trace_phase
+
+            print("bench: the trace of one turn, phase by phase", flush=True)
+            result["trace"] = {
+                name: trace_phase(workdir / f"trace-{name}", redis, fake_port, args, database_server=server)
+                for name, server in databases
+            }
         # Other work on the machine skews every number here; say how much there was.
         foreign = (machine_busy_seconds() - busy) - (cpu_seconds([os.getpid()]) - ours)
         result["other_load"] = {
             "cpu_seconds": round(foreign, 1),
             "share_of_machine": round(foreign / ((time.time() - wall) * (os.cpu_count() or 1)), 3),
         }
+    result.update(image_phases(args, paths))
     result["wall_seconds"] = round(time.time() - started, 1)
     out = args.out or RESULTS / time.strftime("bench-%Y%m%d-%H%M%S.json")
     out.parent.mkdir(parents=True, exist_ok=True)
