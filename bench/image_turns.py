@@ -294,13 +294,40 @@ async def rung(rig: Rig, n: int, first: int, args: argparse.Namespace, fresh: di
             )
             await asyncio.sleep(1.0)
 
+    kept_before = footprint(rig)
     sampler = asyncio.create_task(sample())
     await asyncio.gather(*(client(t, i * args.spread / n) for i, t in enumerate(turns)))
     sampler.cancel()
     wall = time.time() - started
     spent = {role: seconds - cpu_before[role] for role, seconds in rig.cpu().items()}
     sent = await _get_json(rig.fake_port, "/__fake__/sent")
-    return summarise(n, turns, samples, idle, fresh, spent, sent, wall)
+    summary = summarise(n, turns, samples, idle, fresh, spent, sent, wall)
+    kept_after = footprint(rig)
+    summary["kept_per_turn"] = {k: round((kept_after[k] - kept_before[k]) / n, 1) for k in kept_before}
+    return summary
+
+
+def footprint(rig: Rig) -> dict[str, int]:
+    """What finished turns leave behind: Redis's used memory (the event logs, kept
+    EASEL_EVENT_LOG_TTL), the database's rows, and the files in storage (with their bytes)."""
+    import sqlite3
+
+    import redis as redis_py
+
+    used = redis_py.Redis.from_url(rig.redis.url).info("memory")["used_memory"]
+    database = rig.easel.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        tables = [
+            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'designs_%'")
+        ]
+        rows = sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
+    files = [f for f in (rig.easel.workdir / "media").rglob("*") if f.is_file()]
+    return {
+        "redis_bytes": used,
+        "rows": rows,
+        "files": len(files),
+        "file_bytes": sum(f.stat().st_size for f in files),
+    }
 
 
 def summarise(
@@ -414,6 +441,9 @@ COLUMNS = [
     ("late image p99/max", "late_ms.image"),
     ("largest gap ms", "largest_gap_ms"),
     ("beyond pacing ms", "largest_excess_gap_ms"),
+    ("kept/turn: Redis B", "kept_per_turn.redis_bytes"),
+    ("rows", "kept_per_turn.rows"),
+    ("files", "kept_per_turn.files"),
     ("first failure", "failure_samples"),
 ]
 
