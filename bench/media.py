@@ -15,8 +15,9 @@ Measures, per size x topology x storage:
   one clock), p50 / p99 / max over `--rounds` images, one at a time.
 * **phases**, joined by document id from the worker's `media_trace` lines (p50 of each):
   `read` (the last event's bytes read, JSON-parsed, base64-decoded: inside the provider),
-  `finish` (the plan: untouched here), `verify` (the image really is one, decodes in full),
-  `store` (the file written), `db` (row, review, webhook outbox, commit), `publish` (the media
+  `finish` (the plan: untouched here), `store` (the header checked and the file written, while
+  another thread decodes the image in full), `verify` (what is left of that decode once the file
+  is written), `db` (row, review, webhook outbox, commit), `publish` (the media
   object and the event log), `deliver` (log to SSE to the client).
 * **floor**: base64-decoding and decoding the same PNG in this process (Pillow's full load),
   the least any path that checks the image can take; one sample after each image, so it is
@@ -54,8 +55,8 @@ from bench.sse_client import Reading, request_bytes, run_stream
 from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("read", "finish", "verify", "store", "db", "publish", "deliver")
-MARKS = ("returned", "finished", "verified", "stored", "committed", "published")
+PHASES = ("read", "finish", "store", "verify", "db", "publish", "deliver")
+MARKS = ("returned", "finished", "stored", "verified", "committed", "published")
 TRACE = re.compile(r"media_trace (\{.*\})")
 ARRIVED = "t000 0.0 "  # how a media_generated event is handed to sse_client: a "delta" stamped on arrival
 

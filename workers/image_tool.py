@@ -10,8 +10,10 @@ import base64
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.db import transaction
@@ -24,7 +26,7 @@ from designs.models import Document, Reservation
 from designs.services.budgets import estimate_for, held_for, image_charge, release, reserve, settle
 from designs.services.comments import resolve_revised
 from designs.services.documents import document_bytes, document_create, document_thumbnail_add
-from designs.services.images import NotAnImage, inspect_image
+from designs.services.images import NotAnImage, check_decodes, inspect_header
 from designs.services.model_choice import takes_input_images
 from designs.services.review import record_refusal, review_new_image
 from designs.services.webhooks import webhook_emit
@@ -264,14 +266,23 @@ class ImageTool:
         data, metadata = plan.finish(result.data)
         trace.mark("finished")
         try:
-            facts = inspect_image(data)
+            facts = inspect_header(data)
         except NotAnImage as exc:
-            raise ProviderError(
-                f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
-            ) from exc
-        trace.mark("verified")
+            raise _unreadable(exc) from exc
+        # The full decode runs while the file is written (Pillow decodes outside the GIL); the
+        # row waits for it, and an image that does not decode leaves nothing stored.
+        decoding = _decoders().submit(check_decodes, data)
+
+        def decoded() -> None:
+            trace.mark("stored")
+            try:
+                decoding.result()
+            except NotAnImage as exc:
+                raise _unreadable(exc) from exc
+            trace.mark("verified")
+
         with transaction.atomic():  # the image, its review state and its webhook event, together
-            document = self._create(data, facts, metadata, plan, result, index, tool_call_id, trace)
+            document = self._create(data, facts, metadata, plan, result, index, tool_call_id, decoded)
             trace.mark("row")
             review_new_image(document)  # flags, and pending when the project's policy says so
             webhook_emit(self.run.project_id, "image.generated", lambda: image_data(document, self.run))
@@ -299,7 +310,7 @@ class ImageTool:
         result: Any,
         index: int,
         tool_call_id: str,
-        trace: Span,
+        on_stored: Any,
     ) -> Document:
         inputs = plan.inputs
         return document_create(
@@ -320,7 +331,7 @@ class ImageTool:
             output_index=index,
             metadata=metadata,
             thumbnail=False,
-            on_stored=lambda: trace.mark("stored"),
+            on_stored=on_stored,
         )
 
     def _arguments(self, call: ToolCall) -> dict[str, Any]:
@@ -356,6 +367,24 @@ class ImageTool:
             index=preview.index,
             preview={"data_url": _thumbnail_data_url(preview.data), "mime_type": "image/jpeg"},
         )
+
+
+def _unreadable(exc: NotAnImage) -> ProviderError:
+    return ProviderError(
+        f"the image model returned an unreadable image: {exc}", permanent=True, kind="malformed_response"
+    )
+
+
+_decoder_pool: list[ThreadPoolExecutor] = []
+_decoder_lock = threading.Lock()
+
+
+def _decoders() -> ThreadPoolExecutor:
+    """The process's threads that check a stored image decodes while its file is written."""
+    with _decoder_lock:
+        if not _decoder_pool:
+            _decoder_pool.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="easel-decode"))
+        return _decoder_pool[0]
 
 
 def _thumbnail_data_url(data: bytes) -> str | None:

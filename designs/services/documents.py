@@ -84,7 +84,9 @@ def document_create(
     (ValueError otherwise). Idempotent per (run, tool_call_id, output_index): a second call
     returns the first document instead of storing the image again. With `thumbnail=False` the
     row has none yet (`document_thumbnail_add` makes it later; until then its media object's
-    thumbnail URL is the image's own). `on_stored` is called once the file is written.
+    thumbnail URL is the image's own). `on_stored` is called once the file is written and before
+    the row is: if it raises (the image turned out not to decode), the file is released and
+    nothing else is stored.
     """
     if run is not None and tool_call_id is not None:
         existing = Document.objects.filter(run=run, tool_call_id=tool_call_id, output_index=output_index).first()
@@ -100,7 +102,11 @@ def document_create(
     if small is not None:
         _store_once(thumbnail_name, small.data)
     if on_stored is not None:
-        on_stored()
+        try:
+            on_stored()
+        except Exception:
+            release_files(project_id=project.id, names=[image_name, *([thumbnail_name] if small else [])])
+            raise
     document = Document(
         project=project,
         thread=thread,

@@ -100,15 +100,27 @@ def inspect_image(data: bytes) -> ImageFacts:
     Raises NotAnImage for anything that is not a complete PNG, JPEG, WebP or GIF within
     EASEL_MAX_IMAGE_PIXELS. Used for images from providers, which are stored as they come.
     """
+    facts = inspect_header(data)
+    check_decodes(data)
+    return facts
+
+
+def inspect_header(data: bytes) -> ImageFacts:
+    """`inspect_image` without the full decode: the format, the size within the pixel budget and
+    the file's structure (`verify`). Pair it with `check_decodes` before trusting the pixels."""
     with _decoding(data) as image:
         width, height = image.size
         _check_pixels(width, height)
         image_format = image.format or ""
         image.verify()
-    # verify() does not decode pixel data; a full load catches truncated files.
+    return ImageFacts(FORMAT_MIME[image_format], width, height)
+
+
+def check_decodes(data: bytes) -> None:
+    """NotAnImage unless every pixel decodes (verify() reads no pixel data: a truncated file
+    passes it). Pillow decodes outside the GIL, so this can overlap other work."""
     with _decoding(data) as image:
         image.load()
-    return ImageFacts(FORMAT_MIME[image_format], width, height)
 
 
 def sanitize_image(data: bytes) -> CleanImage:

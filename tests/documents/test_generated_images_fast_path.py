@@ -16,7 +16,7 @@ from PIL import Image
 from designs.models import Assistant, Document, Project, Thread
 from designs.payloads import media_payload
 from designs.services.documents import document_create, document_delete, document_thumbnail_add
-from designs.services.images import NotAnImage, inspect_image
+from designs.services.images import NotAnImage, check_decodes, inspect_header, inspect_image
 from tests.documents import images
 from tests.documents.live import LOCAL_IMAGE, api, fetch, new_thread
 
@@ -64,6 +64,29 @@ def test_a_thumbnail_made_after_its_document_was_deleted_is_not_kept(
     document_thumbnail_add(document, data)
 
     assert local_store.files() == []
+
+
+def test_an_image_whose_pixels_do_not_decode_leaves_no_file_and_no_document(alpha, local_store):
+    """The full decode runs while the file is written; when it fails, the file goes too."""
+    cut = flip_idat(noisy_png())  # chunks and CRCs are right: only a full decode tells
+    facts = inspect_header(cut)
+    with pytest.raises(NotAnImage):
+        check_decodes(cut)
+
+    def refuse() -> None:
+        check_decodes(cut)
+
+    with pytest.raises(NotAnImage):
+        document_create(
+            project=alpha.project,
+            data=cut,
+            facts=facts,
+            thread=make_thread(alpha.project),
+            operation="generate",
+            thumbnail=False,
+            on_stored=refuse,
+        )
+    assert local_store.files() == [] and not Document.objects.filter(project=alpha.project).exists()
 
 
 def test_a_generated_images_event_urls_answer_at_once_and_its_thumbnail_follows(store):
