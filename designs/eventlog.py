@@ -248,6 +248,7 @@ class _Followed:
     base: tuple[int, int]  # `recent` holds every entry after this id
     is_run: bool = False
     recent: list[Entry] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # each recent entry's stored size, in bytes
     waiters: list[tuple[tuple[int, int], asyncio.Future]] = field(default_factory=list)
     idle_since: float | None = None
     ended: bool = False  # a run's stream that delivered its terminal event
@@ -271,6 +272,9 @@ class _Tail:
     """
 
     KEEP = 32
+    # ... and at most this many bytes of them: a preview event carries an image inline, and a
+    # stream waiting half a minute on its image kept two of them (tens of KiB) for nobody.
+    KEEP_BYTES = 8 * 1024
     LINGER = 5.0
     BLOCK_MS = 5_000  # well under the client's socket timeout (keepalive + 10 s)
     COUNT = 500
@@ -349,7 +353,7 @@ class _Tail:
                     if key == self._wake_key:
                         self._wake_cursor = items[-1][0]
                     elif (state := self._streams.get(key)) is not None and items:
-                        self._deliver(state, self._decode(items))
+                        self._deliver(state, self._decode(items), [_stored_size(f) for _, f in items])
                         moved += 1
                 if moved and len(self._streams) > self.BUSY:
                     # Many streams moving: let events gather, so one XREAD carries several.
@@ -363,12 +367,19 @@ class _Tail:
         finally:
             self._task = None
 
-    def _deliver(self, state: _Followed, entries: list[Entry]) -> None:
+    def _deliver(self, state: _Followed, entries: list[Entry], sizes: list[int]) -> None:
         state.cursor = entries[-1][0]
         state.recent.extend(entries)
-        if len(state.recent) > self.KEEP:
-            state.base = id_key(state.recent[-self.KEEP - 1][0])
-            del state.recent[: -self.KEEP]
+        state.sizes.extend(sizes)
+        # Forget the oldest past KEEP entries or KEEP_BYTES: `base` moves past them, and a reader
+        # that still wants them reads them from Redis.
+        drop, kept = 0, sum(state.sizes)
+        while drop < len(state.recent) and (len(state.recent) - drop > self.KEEP or kept > self.KEEP_BYTES):
+            kept -= state.sizes[drop]
+            drop += 1
+        if drop:
+            state.base = id_key(state.recent[drop - 1][0])
+            del state.recent[:drop], state.sizes[:drop]
         keys = [id_key(event_id) for event_id, _ in entries]
         if state.is_run and any(event.get("type") in self._terminal for _, event in entries):
             state.ended = True
@@ -387,6 +398,11 @@ class _Tail:
             if state.idle_since and (state.ended or now - state.idle_since > self.LINGER):
                 del self._streams[key]
         return bool(self._streams)
+
+
+def _stored_size(fields: Any) -> int:
+    """An entry's size as Redis returned it (its field values), a measure of what it holds."""
+    return sum(len(value) for value in fields.values()) if isinstance(fields, dict) else 0
 
 
 def _newer(entries: list[Entry], mark: tuple[int, int]) -> list[Entry]:

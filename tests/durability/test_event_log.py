@@ -88,6 +88,34 @@ async def test_readers_of_many_streams_each_get_their_own_events_once(log):
         assert seen == [f"{name} {k}" for k in range(10)] + ["end"]
 
 
+async def test_the_tail_keeps_few_bytes_of_large_events_and_a_late_reader_still_gets_them_all(log):
+    """A preview carries an image inline: the tail forgets it once delivered (past KEEP_BYTES), and
+    a reader asking for it later reads it from Redis, in order, once."""
+    (name,) = streams()[:1]
+    big = "x" * 20_000
+
+    async def follow(after: str | None, until: str) -> list[tuple[str, str]]:
+        seen = []
+        while not seen or seen[-1][1] != until:
+            for event_id, event in await log.read(name, after, wait=5):
+                after = event_id
+                seen.append((event_id, event["content"][:8]))
+        return seen
+
+    live = asyncio.create_task(follow(None, "end"))
+    await asyncio.sleep(0.2)
+    for k in range(4):
+        await asyncio.to_thread(log.append, [name], {"type": "media_preview", "content": f"p{k}" + big})
+    await asyncio.to_thread(log.append, [name], {"type": "content_streaming", "content": "end"})
+    seen = await asyncio.wait_for(live, 10)
+
+    state = log._tail()._streams[log._key(name)]
+    assert sum(state.sizes) <= log._tail().KEEP_BYTES and len(state.recent) < 5
+    late = await asyncio.wait_for(follow(seen[0][0], "end"), 10)
+    assert [content for _, content in seen] == ["p0xxxxxx", "p1xxxxxx", "p2xxxxxx", "p3xxxxxx", "end"]
+    assert late == seen[1:]
+
+
 async def test_a_run_stores_each_chunk_as_its_delta_not_the_answer_so_far(slow_celery):
     async with httpx.AsyncClient(timeout=30) as client:
         streamed = await read_all(
