@@ -91,7 +91,8 @@ def _chat_message(message: Message, run: Run) -> ChatMessage:
         )
         return ChatMessage(role="assistant", content=message.content or "", tool_calls=calls)
     images: tuple[tuple[str, bytes], ...] = ()
-    if message.id == run.user_message_id:
+    # A turn stored with no image says so (`input_images`: 0); others are looked up.
+    if message.id == run.user_message_id and run.params.get("input_images") != 0:
         images = tuple(_input_bytes(message))
     return ChatMessage(role="user", content=message.content or "", images=images)
 

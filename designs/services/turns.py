@@ -123,7 +123,11 @@ def turn_accept(
             message_inputs_add(
                 user_message, attachments, direct_edit=operation == Run.Operation.GENERATE_IMAGE, mask=mask
             )
-        run = _run_create(run_id, project, thread, user_message, data, plan, base_url, api_key) if plan else None
+        run = (
+            _run_create(run_id, project, thread, user_message, data, plan, base_url, api_key, len(attachments))
+            if plan
+            else None
+        )
         if run is not None and run.operation == Run.Operation.GENERATE_IMAGE:
             # Held before any provider call; BudgetSpent (a 429) rolls the whole turn back.
             n = int(run.image_config.get("n") or 1)
@@ -245,6 +249,7 @@ def _run_create(
     plan: _Plan,
     base_url: str,
     api_key: ApiKey | None,
+    inputs: int,
 ) -> Run:
     # Last, so the project's lock is held only from here to the commit.
     run_slots_check(project=project, api_key=api_key, lock=True)
@@ -269,6 +274,8 @@ def _run_create(
             "openrouter": data.get("openrouter"),
             "thinking": data.get("thinking"),
             "json_output": data.get("json_output", False),
+            # How many images the user message carries: none, and the worker need not look.
+            "input_images": inputs,
         },
         public_base_url=base_url,
     )

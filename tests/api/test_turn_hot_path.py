@@ -61,3 +61,29 @@ def test_a_turn_over_the_run_limit_stores_nothing(accept, settings):
     with pytest.raises(LimitReached, match="Too many runs in progress"):
         accept()
     assert row_counts() == before
+
+
+def test_the_worker_reads_a_turn_without_images_in_one_query_and_one_with_images_sees_them(accept, alpha):
+    from designs.services.documents import document_create
+    from designs.services.images import inspect_image
+    from tests.documents import images
+    from workers import history
+
+    plain = accept()
+    assert plain.run.params["input_images"] == 0
+    run = Run.objects.select_related("assistant").get(id=plain.run.id)
+    with CaptureQueriesContext(connection) as queries:
+        conversation = history.conversation(run)
+    assert [m.content for m in conversation if m.role == "user"] == ["hello"] and len(queries) == 1, [
+        q["sql"][:90] for q in queries.captured_queries
+    ]
+
+    Run.objects.filter(id=plain.run.id).update(status=Run.Status.COMPLETED)
+    png = images.png((32, 32), (200, 10, 10))
+    picture = document_create(
+        project=alpha.project, data=png, facts=inspect_image(png), thread=plain.thread, operation="upload"
+    )
+    seeing = accept(thread_id=str(plain.thread.id), input_image_document_ids=[str(picture.id)])
+    assert seeing.run.params["input_images"] == 1
+    conversation = history.conversation(Run.objects.select_related("assistant").get(id=seeing.run.id))
+    assert conversation[-1].images == (("image/png", png),)
