@@ -334,10 +334,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes every database connection before and after each task unless this
-# is set: each run then opened a new one (1.3-1.5 ms of SQLite's time to first event, a pool
-# checkout on PostgreSQL). The connections are Django's to keep, as CONN_MAX_AGE says: the fixup
-# closes them only every 2 x this many tasks of a process.
-CELERY_DB_REUSE_MAX = env.int("EASEL_CELERY_DB_REUSE_MAX", default=100_000)
+# is set. On SQLite, whose connections persist, each run then opened a new one (1.3-1.5 ms of the
+# time to first event): there the fixup closes them only every 2 x this many tasks of a process.
+# On PostgreSQL the close gives the connection back to the pool, which a thread must not keep.
+CELERY_DB_REUSE_MAX = (
+    env.int("EASEL_CELERY_DB_REUSE_MAX", default=100_000)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else None
+)
 EASEL_RUN_TIME_LIMIT = env.int("EASEL_RUN_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = EASEL_RUN_TIME_LIMIT + 30
 CELERY_TASK_SOFT_TIME_LIMIT = EASEL_RUN_TIME_LIMIT
