@@ -47,7 +47,8 @@ test: $(VENV)/.dev
 	DJANGO_SECRET_KEY=test-secret-key $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # bench: the streaming benchmark (bench/run.py; not part of `make test`): one paced fake LLM stream
-# direct, through Easel (Redis + Celery) and through a pinned LiteLLM proxy; about 8 minutes.
+# direct, through Easel (Redis + Celery) and through a pinned LiteLLM proxy, the trace of a turn, media latency and
+# image turns held; about 20 minutes.
 bench: $(VENV)/.dev
 	@bash scripts/test-prerequisites.sh
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,16 +1,19 @@
-"""`make bench`: one paced fake LLM stream measured direct, through Easel, and through LiteLLM.
+"""`make bench`: one paced fake LLM stream measured direct, through Easel, and through LiteLLM;
+the trace of one turn; a provider's image to the client; image turns held.
 
-    python -m bench.run [--rounds 25] [--rungs 50,100,200,300] [--duration 12] [--pool threads]
+    python -m bench.run [--rounds 25] [--rungs 50,100,200,300] [--duration 12] [--phases ...]
 
 Everything listens on 127.0.0.1: a private redis-server, the paced fake (bench.paced_fake, its
-own process), a live Easel (uvicorn + one Celery worker, Redis topology, SQLite unless
-DATABASE_URL names PostgreSQL), and a pinned LiteLLM proxy in bench/.venv-litellm.
+own process), a live Easel (uvicorn + one Celery worker, Redis topology) on SQLite and another on
+a fresh PostgreSQL database (`--postgres`), and a pinned LiteLLM proxy in bench/.venv-litellm.
 
-Phase 1 sends one stream at a time, round-robin over the three paths. Phase 2 holds `--hold`
-streams at once with the fake slowed to `--hold-interval` (so the CPU is not the limit) and reads
-the relay's memory. Phase 3 ramps closed-loop concurrency at the real pace (each of C clients
-starts a new stream as soon as its last one ends), stopping a path at its first rung that is not
-sustained. Definitions are in bench/measure.py. Prints Markdown tables, writes bench/results/*.json.
+Phase 1 sends one stream at a time, round-robin over the paths. The trace (bench.trace_turn)
+times one turn phase by phase. Phase 2 holds `--hold` streams at once with the fake slowed to
+`--hold-interval` (so the CPU is not the limit) and reads the relay's memory. Phase 3 ramps
+closed-loop concurrency at the real pace (each of C clients starts a new stream as soon as its
+last one ends), stopping a path at its first rung that is not sustained. Then bench.media and
+bench.image_turns (bench.image_phases) with processes of their own. Definitions are in
+bench/measure.py. Prints Markdown tables, writes bench/results/*.json.
 """
 
 from __future__ import annotations
