@@ -8,6 +8,15 @@ import pytest
 
 from tests.support.processes import LiveEasel
 
+# A chat turn whose agent draws one picture with the local engines (slow under SLOW).
+PICTURE = {
+    "content": "Draw an orange balloon over the mountains.",
+    "stream": True,
+    "llm_provider": "local",
+    "image_generation": "auto",
+    "image_model_provider": "local",
+    "image_model_name": "easel-local-painter",
+}
 SLOW = {"EASEL_LOCAL_STREAM_DELAY": "0.08", "EASEL_LOCAL_IMAGE_DELAY": "1.5", "EASEL_SSE_KEEPALIVE": "1"}
 
 

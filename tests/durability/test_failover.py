@@ -23,6 +23,7 @@ from datetime import datetime
 import httpx
 import pytest
 
+from tests.durability.conftest import PICTURE
 from tests.support.processes import LiveEasel, is_postgres, wait_for
 from tests.support.sse import read_all, sse_events
 
@@ -40,14 +41,6 @@ CHAT = {
     "content": "Tell me about yourself, " + "and about the sea, the sky and the mountains at dawn, " * 4,
     "stream": True,
     "llm_provider": "local",
-}
-PICTURE = {
-    "content": "Draw an orange balloon over the mountains.",
-    "stream": True,
-    "llm_provider": "local",
-    "image_generation": "auto",
-    "image_model_provider": "local",
-    "image_model_name": "easel-local-painter",
 }
 
 

@@ -12,18 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.durability.conftest import SLOW
+from tests.durability.conftest import PICTURE, SLOW
 from tests.support.processes import LiveEasel, wait_for
 from tests.support.sse import read_all, sse_events
 
-PICTURE = {
-    "content": "Draw an orange balloon over the mountains.",
-    "stream": True,
-    "llm_provider": "local",
-    "image_generation": "auto",
-    "image_model_provider": "local",
-    "image_model_name": "easel-local-painter",
-}
 CHAT = {"content": "Tell me about yourself.", "stream": True, "llm_provider": "local"}
 RECOVERY_BOUND = 20  # seconds: redelivery (child) or visibility timeout + restore interval (whole worker)
 

@@ -183,13 +183,8 @@ class WebServer:
     port: int
     log_path: Path
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base_url}/api"
+    base_url = property(lambda self: f"http://127.0.0.1:{self.port}")
+    api_url = property(lambda self: f"{self.base_url}/api")
 
 
 @dataclass
@@ -232,13 +227,8 @@ class LiveEasel:
         for index in range(self.workers):
             self.start_worker(f"w{index}")
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def api_url(self) -> str:
-        return f"{self.base_url}/api"
+    base_url = WebServer.base_url
+    api_url = WebServer.api_url
 
     def manage(self, *args: str) -> str:
         result = subprocess.run(
