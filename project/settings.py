@@ -334,14 +334,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Celery's Django fixup closes every database connection before and after each task unless this
-# is set. On SQLite, whose connections persist, each run then opened a new one (1.3-1.5 ms of the
-# time to first event): there the fixup closes them only every 2 x this many tasks of a process.
-# On PostgreSQL the close gives the connection back to the pool, which a thread must not keep.
-CELERY_DB_REUSE_MAX = (
-    env.int("EASEL_CELERY_DB_REUSE_MAX", default=100_000)
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-    else None
-)
+# is set, and in a prefork worker it closes PostgreSQL's whole connection pool too, under the
+# webhook delivery and heartbeat threads still using it (their deliveries failed with "the pool is
+# closed", then waited 30 s for a connection). With this set it leaves connections alone, and
+# project/celery.py gives back the task's own at its end, as CONN_MAX_AGE says: on SQLite, whose
+# connections persist, a run no longer opens a new one (1.3-1.5 ms of the time to first event);
+# on PostgreSQL the connection goes back to the pool, which a thread must not keep.
+CELERY_DB_REUSE_MAX = env.int("EASEL_CELERY_DB_REUSE_MAX", default=10**9)
 EASEL_RUN_TIME_LIMIT = env.int("EASEL_RUN_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = EASEL_RUN_TIME_LIMIT + 30
 CELERY_TASK_SOFT_TIME_LIMIT = EASEL_RUN_TIME_LIMIT

@@ -116,7 +116,9 @@ def _claim(delivery_id: str) -> WebhookDelivery | None:
     )
     if not claimed:
         return None
-    delivery = WebhookDelivery.objects.select_related("endpoint", "event").get(id=delivery_id)
+    delivery = WebhookDelivery.objects.select_related("endpoint", "event").filter(id=delivery_id).first()
+    if delivery is None:  # its endpoint was deleted since the claim
+        return None
     if not delivery.endpoint.enabled:
         WebhookDelivery.objects.filter(id=delivery_id).update(
             status=WebhookDelivery.Status.FAILED, finished_at=now, last_error="Endpoint disabled", leased_until=None
