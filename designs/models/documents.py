@@ -101,6 +101,17 @@ class Document(models.Model):
     def extension(self) -> str:
         return EXTENSIONS.get(self.mime_type, "bin")
 
+    @property
+    def label(self) -> str:
+        """What a person calls this image: its prompt, else the name of the file it was uploaded
+        as, never the content-addressed file name (a UUID)."""
+        if self.prompt:
+            return self.prompt
+        original = (self.metadata or {}).get("original_filename") if isinstance(self.metadata, dict) else None
+        if original:
+            return str(original)
+        return "Uploaded image" if self.operation == self.Operation.UPLOAD else "Image"
+
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 

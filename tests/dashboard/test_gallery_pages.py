@@ -7,7 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from designs.models import Document
-from tests.dashboard.stored import new_thread, turn
+from designs.services.documents import document_create
+from designs.services.images import inspect_image
+from tests.dashboard.stored import new_thread, png, turn
 
 
 def _shown(html: bytes) -> set[str]:
@@ -63,3 +65,39 @@ def test_an_image_page_shows_prompt_model_size_lineage_and_download(team, media_
     assert f'name="refine_document_id" value="{blue.id}"' in page
     first = team.client("member").get(team.url(f"images/{red.id}")).content.decode()
     assert "Made from scratch" in first and "2 steps on" in first
+
+
+def test_an_upload_is_captioned_with_its_file_name_and_never_its_uuid(team, media_root):
+    data = png(colour=(20, 120, 200))
+    upload = document_create(
+        project=team.project,
+        data=data,
+        facts=inspect_image(data),
+        thread=None,
+        operation=Document.Operation.UPLOAD,
+        original_filename="tote-bag-front.png",
+    )
+    client = team.client("member")
+
+    gallery = client.get(team.url("gallery")).content.decode()
+    image_page = client.get(team.url(f"images/{upload.id}")).content.decode()
+
+    card = gallery[gallery.index(f'data-document-id="{upload.id}"') :]
+    card = card[: card.index("</li>")]
+    assert "tote-bag-front.png" in card and upload.filename not in card.replace(f"{upload.id}", "")
+    heading = image_page[image_page.index('class="detail-title"') :]
+    assert heading[: heading.index("</h1>")].endswith(">tote-bag-front.png")
+    title = image_page[image_page.index("<title>") : image_page.index("</title>")]
+    assert "tote-bag-front.png" in title and str(upload.id) not in title
+
+
+def test_an_upload_without_a_file_name_is_called_an_uploaded_image(team, media_root):
+    data = png()
+    upload = document_create(
+        project=team.project, data=data, facts=inspect_image(data), thread=None, operation=Document.Operation.UPLOAD
+    )
+
+    gallery = team.client("member").get(team.url("gallery")).content.decode()
+
+    card = gallery[gallery.index(f'data-document-id="{upload.id}"') :]
+    assert '<span class="grid-prompt">Uploaded image</span>' in card[: card.index("</li>")]
