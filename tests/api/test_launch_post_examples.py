@@ -36,7 +36,7 @@ def test_text_to_image_prints_the_reply_thread_and_assistant(embedded_easel):
     lines = run_example(embedded_easel, sys.executable, str(EXAMPLES / "text_to_image.py"))
 
     content, thread_id, assistant_id = "\n".join(lines[:-2]), lines[-2], lines[-1]
-    assert "Here it is" in content
+    assert "Here is your image" in content
     assert re.fullmatch(UUID, thread_id) and re.fullmatch(UUID, assistant_id)
 
 
@@ -48,7 +48,7 @@ def test_streaming_prints_the_image_url_document_id_and_streamed_text(embedded_e
     assert lines[-1] == f"final document_id: {document_id}"
     assert re.fullmatch(UUID, document_id)
     assert_image_url(url)
-    assert any("Here it is" in line for line in lines)
+    assert any("Here is your image" in line for line in lines)
 
 
 def test_edit_by_document_id_prints_a_new_edited_image(embedded_easel):
@@ -67,4 +67,4 @@ def test_edit_by_document_id_prints_a_new_edited_image(embedded_easel):
 def test_the_fetch_example_prints_the_reply(embedded_easel):
     lines = run_example(embedded_easel, "node", str(EXAMPLES / "fetch.mjs"))
 
-    assert "Here it is" in "\n".join(lines)
+    assert "Here is your image" in "\n".join(lines)

@@ -70,7 +70,7 @@ def test_generation_streams_live_and_survives_a_reload_and_a_dropped_feed(live_t
     expect(turn.locator(".image-card[data-document-id] img")).to_be_visible(timeout=20_000)
     page.wait_for_function(STREAMING_WITH_IMAGE, polling=20)
     _wait_until_done(tab)
-    expect(turn.locator(".reply-text")).to_contain_text("Here it is")
+    expect(turn.locator(".reply-text")).to_contain_text("Here is your image")
     expect(turn.locator("[data-placeholder]")).to_have_count(0)
     assert page.evaluate("window.sameDocument") is True  # no reload happened
     assert page.locator(f"{DOCUMENTS} img").evaluate("img => img.complete && img.naturalWidth > 0")

@@ -57,6 +57,12 @@ _AREAS = (
     (r"\b(centre|center|middle)\b", (0.25, 0.25, 0.5, 0.5)),
 )
 _SIZE_RE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
+QUOTED = 200  # characters of a message or a tool's output a reply repeats: replies stay short
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= QUOTED else text[: QUOTED - 1].rstrip() + "\u2026"
 
 
 def _wants_new_image(text: str) -> bool:
@@ -260,13 +266,13 @@ class LocalAgent:
         last = messages[-1] if messages else ChatMessage(role="user", content="")
         if last.role == "tool":
             return " ".join(
-                self._caption(m.content) if m.name == "generate_image" else f"{m.name} said: {m.content.strip()}"
+                self._caption(m.content) if m.name == "generate_image" else f"{m.name} said: {_clip(m.content)}"
                 for m in _last_results(messages)
             )
         return (
             "I'm Easel's local development agent. I can draw pictures and edit them: "
             "try \u201cdraw a tiny red robot watering a sunflower\u201d, then \u201cmake it blue\u201d. "
-            f"You said: \u201c{last.content.strip()[:200]}\u201d."
+            f"You said: \u201c{_clip(last.content)}\u201d."
         )
 
     @staticmethod
@@ -278,8 +284,8 @@ class LocalAgent:
         if not isinstance(result, dict) or result.get("status") != "success":
             error = result.get("error") if isinstance(result, dict) else None
             return f"I couldn't make that image: {error or 'the image tool failed'}."
-        verb = "edited the image" if result.get("input_image_document_id") else "made the image"
-        return (
-            f"Here it is: I {verb} for \u201c{result.get('prompt', '')}\u201d. "
-            f"Its document_id is {result.get('document_id')}; tell me what to change."
-        )
+        # Short whatever the prompt (the image card shows it): a 40,000-character prompt echoed
+        # back streamed for minutes. The thread's note gives the LLM the id; people need no UUID.
+        if result.get("input_image_document_id"):
+            return "Here is the edited image. Tell me what else to change."
+        return "Here is your image. Tell me what to change."
