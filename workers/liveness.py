@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -86,16 +86,35 @@ class _Beater:
                 del self._runs[run_id]
 
     def _loop(self) -> None:
+        interval = settings.EASEL_HEARTBEAT_SECONDS
+        last = time.monotonic()
         while True:
-            time.sleep(settings.EASEL_HEARTBEAT_SECONDS)
+            time.sleep(interval)
             with self._lock:
                 beating = dict(self._runs)
             if beating:
                 beat(beating)
+                now = time.monotonic()
+                if now - last > interval * 2:  # the sweeper takes a run over after EASEL_STALE_RUN_SECONDS
+                    logger.warning(
+                        "heartbeat for %d runs came %.1f s after the last one (every %g s is the aim): this "
+                        "process is overloaded, and past EASEL_STALE_RUN_SECONDS its runs count as lost",
+                        len(beating),
+                        now - last,
+                        interval,
+                    )
+                last = now
+            else:
+                last = time.monotonic()
 
 
 def beat(beating: dict[str, int]) -> None:
-    """Refresh heartbeat_at of these runs (run id -> attempt) where that attempt still runs."""
+    """Refresh heartbeat_at of these runs (run id -> attempt) where that attempt still runs.
+
+    The beating thread keeps its connection between beats (one per process): given back to
+    PostgreSQL's pool, a beat queued behind hundreds of busy run threads for a connection, came
+    later than EASEL_STALE_RUN_SECONDS, and the sweeper failed live runs as lost (1,000 image
+    turns on one worker, bench/image_turns.py)."""
     by_attempt: dict[int, list[str]] = {}
     for run_id, attempt in beating.items():
         by_attempt.setdefault(attempt, []).append(run_id)
@@ -103,10 +122,9 @@ def beat(beating: dict[str, int]) -> None:
         now = timezone.now()
         for attempt, run_ids in by_attempt.items():
             Run.objects.filter(id__in=run_ids, status=Run.Status.RUNNING, attempts=attempt).update(heartbeat_at=now)
-    except Exception:  # the database is away: the next beat tries again
+    except Exception:  # the database is away: the next beat tries again, on a new connection
         logger.exception("heartbeat for %d runs failed", len(beating))
-    finally:
-        release_connection()  # no connection held between beats
+        connection.close()
 
 
 _beaters: list[_Beater] = []
