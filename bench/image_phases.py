@@ -28,8 +28,13 @@ def image_phases(args: argparse.Namespace, paths: list[str]) -> dict[str, Any]:
     if "image_turns" in phases:
         from bench import image_turns
 
-        print(f"bench: image turns held, rungs {args.image_rungs}", flush=True)
-        held = image_turns.parse_args(["--rungs", args.image_rungs])
+        # On PostgreSQL, as the production topology runs: SQLite's one writer is not made for a
+        # thousand runs at once (past ~700 some waited longer than its 30 s lock timeout).
+        from bench.run import postgres_reachable
+
+        database = args.postgres if args.postgres and postgres_reachable(args.postgres) else ""
+        print(f"bench: image turns held, rungs {args.image_rungs}, on {database or 'SQLite'}", flush=True)
+        held = image_turns.parse_args(["--rungs", args.image_rungs, "--postgres", database])
         out["image_turns"] = _run_loop(image_turns.image_turns_phase(held))
         out["extra_tables"].append(image_turns.tables(out["image_turns"]))
         out["targets"].update(report.image_turn_targets(out["image_turns"]))

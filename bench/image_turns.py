@@ -47,7 +47,7 @@ from bench.measure import ms, pct
 from bench.paced_fake import DELTA
 from bench.proc_stats import cpu_seconds, own_cpu_seconds, pss_kib, rss_kib, stop, threads
 from bench.sse_client import Reading, request_bytes, run_stream
-from tests.support.processes import LiveEasel, RedisServer, free_port, wait_for
+from tests.support.processes import LiveEasel, RedisServer, free_port, is_postgres, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -64,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spread", type=float, default=10.0, help="seconds over which a rung's turns start")
     parser.add_argument("--worker-concurrency", type=int, default=0, help="threads pool size (default: --turns)")
     parser.add_argument("--worker-env", action="append", default=[], help="NAME=VALUE for the worker (repeatable)")
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL server URL to hold Easel's database (the production topology); default: SQLite, "
+        "or PostgreSQL when DATABASE_URL names it",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the processes' logs and database")
     parser.add_argument("--out", type=Path, default=None)
     return parser.parse_args(argv)
@@ -203,11 +209,12 @@ def start_rig(workdir: Path, stack: contextlib.ExitStack, args: argparse.Namespa
         "EASEL_WEB_MAX_CONNECTIONS": str(top * 2 + 100),
     }
     (workdir / "easel").mkdir()
-    easel = LiveEasel(workdir / "easel", env_overrides=env)
+    easel = LiveEasel(workdir / "easel", env_overrides=env, database_server=getattr(args, "postgres", ""))
     stack.callback(easel.stop)
     concurrency = str(args.worker_concurrency or top)
     easel.env.update(item.split("=", 1) for item in args.worker_env)
     worker = easel.start_worker("images", "--pool", "threads", "--concurrency", concurrency)
+    easel.start_beat()  # the production topology's sweeper: a run whose worker lost it still ends
     return Rig(easel, worker, fake, fake_port, redis)
 
 
@@ -310,17 +317,10 @@ async def rung(rig: Rig, n: int, first: int, args: argparse.Namespace, fresh: di
 def footprint(rig: Rig) -> dict[str, int]:
     """What finished turns leave behind: Redis's used memory (the event logs, kept
     EASEL_EVENT_LOG_TTL), the database's rows, and the files in storage (with their bytes)."""
-    import sqlite3
-
     import redis as redis_py
 
     used = redis_py.Redis.from_url(rig.redis.url).info("memory")["used_memory"]
-    database = rig.easel.env["DATABASE_URL"].removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(database)) as db:
-        tables = [
-            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'designs_%'")
-        ]
-        rows = sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
+    rows = _rows(rig.easel.env["DATABASE_URL"])
     files = [f for f in (rig.easel.workdir / "media").rglob("*") if f.is_file()]
     return {
         "redis_bytes": used,
@@ -328,6 +328,23 @@ def footprint(rig: Rig) -> dict[str, int]:
         "files": len(files),
         "file_bytes": sum(f.stat().st_size for f in files),
     }
+
+
+def _rows(url: str) -> int:
+    """All rows of Easel's tables, in SQLite or PostgreSQL."""
+    if is_postgres(url):
+        import psycopg
+
+        listed = "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'designs_%'"
+        with psycopg.connect(url) as db:
+            tables = [r[0] for r in db.execute(listed)]
+            return sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
+    import sqlite3
+
+    listed = "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'designs_%'"
+    with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+        tables = [r[0] for r in db.execute(listed)]
+        return sum(db.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] for table in tables)
 
 
 def summarise(
@@ -403,6 +420,7 @@ async def image_turns_phase(args: argparse.Namespace) -> dict[str, Any]:
         else:
             stack.callback(shutil.rmtree, tmp, ignore_errors=True)
         rig = start_rig(Path(tmp), stack, args)
+        result["database"] = "PostgreSQL" if is_postgres(rig.easel.env["DATABASE_URL"]) else "SQLite"
         print(f"image turns: web pid {rig.easel.web.pid}, worker pid {rig.worker.pid}", flush=True)
         await ready(rig, args)
         fresh = idle_memory(rig)
@@ -460,7 +478,8 @@ def _cell(row: dict[str, Any], path: str) -> str:
 
 
 def tables(result: dict[str, Any]) -> str:
-    lines = ["| " + " | ".join(title for title, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines = [f"Image turns held (database: {result.get('database', 'SQLite')})", ""]
+    lines += ["| " + " | ".join(title for title, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_cell(row, path) for _, path in COLUMNS) + " |" for row in result["rungs"]]
     return "\n".join(lines)
 
