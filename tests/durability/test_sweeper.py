@@ -4,6 +4,7 @@ swept run's message changes nothing."""
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -209,3 +210,51 @@ def test_an_attempt_that_ends_leaves_a_later_attempt_of_the_run_beating():
 
         assert _beater()._runs.get(run_id) == 2, "attempt 2 still gets its heartbeat"
     assert run_id not in _beater()._runs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_beat_lands_while_busy_run_threads_hold_every_pooled_connection():
+    """On PostgreSQL's pool: the beating thread keeps its own connection, so a beat never
+    queues behind hundreds of run threads (it did, for longer than the stale threshold)."""
+    from django.db import connection
+
+    pool = getattr(connection, "pool", None)
+    if connection.vendor != "postgresql" or pool is None:
+        pytest.skip("a connection pool is PostgreSQL's (the suite runs on it in CI)")
+    run = make_run(Run.Status.RUNNING, heartbeat_age=60)
+    beats: list[float] = []
+    beat_now, release = threading.Event(), threading.Event()
+
+    def beater() -> None:  # the process's heartbeat thread: a beat, then another one later
+        beat({str(run.id): 1})
+        beat_now.wait(30)
+        started = time.monotonic()
+        beat({str(run.id): 1})
+        beats.append(time.monotonic() - started)
+
+    def busy_run() -> None:  # a run thread doing database work, holding its connection meanwhile
+        from django.db import connection as own
+
+        own.ensure_connection()
+        release.wait(60)
+        own.close()
+
+    first = threading.Thread(target=beater)
+    first.start()
+    time.sleep(1)
+    holders = [threading.Thread(target=busy_run) for _ in range(pool.max_size)]
+    for holder in holders:
+        holder.start()
+    time.sleep(1)
+    Run.objects.filter(id=run.id).update(heartbeat_at=timezone.now() - timedelta(seconds=60))
+    connection.close()  # the test's own connection goes back too: the pool is empty now
+    try:
+        beat_now.set()
+        first.join(20)
+        assert beats and beats[0] < 5, f"the beat waited for a pooled connection: {beats}"
+    finally:
+        release.set()
+        for holder in holders:
+            holder.join(30)
+    run.refresh_from_db()
+    assert (timezone.now() - run.heartbeat_at).total_seconds() < 10
