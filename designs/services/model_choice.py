@@ -20,10 +20,12 @@ from django.conf import settings
 from designs import catalog
 from designs.catalog import ImageModel, LLMModel
 from designs.exceptions import Invalid, NotConfigured
-from designs.models import Run
+from designs.models import ProviderCredential, Run
 from designs.services.credentials import CredentialUnreadable, Secret, credential_secret
 
 logger = logging.getLogger(__name__)
+
+PROVIDER_LABELS = {"openai": "OpenAI", "openrouter": "OpenRouter", "anthropic": "Anthropic", "google": "Google"}
 
 
 @dataclass(frozen=True)
@@ -81,13 +83,38 @@ def is_configured(name: str, project_id: Any = None) -> bool:
         return False
 
 
+def provider_label(name: str) -> str:
+    """A provider's name as people write it ("OpenAI"); an OpenAI-compatible server's own name."""
+    return PROVIDER_LABELS.get(name, name)
+
+
+def keyless_providers(project_id: Any) -> list[str]:
+    """The catalog's providers a run of this project cannot use for want of a key: neither the
+    project stored one nor the server has one (local and OpenAI-compatible servers need none).
+    One query, and nothing decrypted: for pages that mark models "(no key)"."""
+    stored = set(ProviderCredential.objects.filter(project_id=project_id).values_list("provider", flat=True))
+    offered = {*llm_provider_names(), *image_provider_names()}
+    return [
+        name
+        for name, config in settings.EASEL_PROVIDERS.items()
+        if name in offered and not config["api_key"] and not config.get("openai_compatible") and name not in stored
+    ]
+
+
 def _missing(name: str, kind: str) -> Choice:
     key_setting = settings.EASEL_PROVIDERS[name]["key_setting"]
     if not settings.EASEL_LOCAL_FALLBACK:
-        raise NotConfigured(
-            f"{kind} provider '{name}' is not configured: set {key_setting}, store a key for this project "
-            f"(PUT /api/providers/{name}/credentials), or set EASEL_LOCAL_FALLBACK=1 to use the local engines"
+        # `detail` speaks to the person at the dashboard; the API's answer also carries `configure`,
+        # the ways a developer or operator fixes it (designs.errors.body_of adds `fields`).
+        error = NotConfigured(
+            f"{provider_label(name)} has no API key in this project. "
+            "An owner or admin can add one in Settings → Provider keys."
         )
+        error.fields = {
+            "configure": f"PUT /api/providers/{name}/credentials with an api_key, set {key_setting} on the server, "
+            "or set EASEL_LOCAL_FALLBACK=1 to use the local engines"
+        }
+        raise error
     local = catalog.DEFAULT_LOCAL_LLM if kind == "LLM" else catalog.DEFAULT_LOCAL_IMAGE_MODEL
     logger.warning(
         "%s provider %s has no %s; EASEL_LOCAL_FALLBACK serves it with local/%s", kind, name, key_setting, local

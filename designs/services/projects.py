@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from designs.exceptions import Conflict, Invalid
 from designs.keys import hash_key, new_key_material
 from designs.models import ApiKey, Project
 from designs.services.documents import project_files_delete
 
+PROJECT_NAME_MAX = Project._meta.get_field("name").max_length
+
 
 def project_get_or_create(*, name: str) -> tuple[Project, bool]:
     return Project.objects.get_or_create(name=name)
+
+
+def project_rename(*, project: Project, name: str) -> Project:
+    """Give the project a new name: Invalid when it is empty or too long, Conflict when another
+    project has it (names are unique on the server, so they tell projects apart in the switcher)."""
+    name = " ".join(str(name or "").split())
+    if not name:
+        raise Invalid("name: give the project a name")
+    if len(name) > PROJECT_NAME_MAX:
+        raise Invalid(f"name: at most {PROJECT_NAME_MAX} characters")
+    if name == project.name:
+        return project
+    try:
+        with transaction.atomic():
+            Project.objects.filter(pk=project.pk).update(name=name)
+    except IntegrityError as exc:
+        # The unique index decides, so two renames at once cannot both take a name.
+        raise Conflict("name: another project already has this name; choose another") from exc
+    project.name = name
+    return project
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from designs.exceptions import Conflict, DomainError, LimitReached
 from designs.forms import MAX_ATTACHMENTS, REFINE_CHOICES, ComposerForm, ThreadSearchForm, turn_error_field
 from designs.media import request_base_url
 from designs.models import Document, Message, Project, Thread
+from designs.services.model_choice import keyless_providers
 from designs.services.threads import assistant_default, thread_create
 from designs.services.turns import turn_accept
 from designs.views.access import Member, project_page, render_page
@@ -114,6 +115,8 @@ def _thread_page(request: HttpRequest, member: Member, thread: Thread, form: Com
             "recent": [picture(d, base) for d in recent],
             "picked": set(form["input_image_document_ids"].value() or []) if form.is_bound else set(),
             **REFINE_CHOICES,
+            # Owners and admins are pointed at Settings when a picker marks models "(no key)".
+            "keyless": keyless_providers(member.project.id) if member.can_manage else [],
         },
         section="threads",
     )

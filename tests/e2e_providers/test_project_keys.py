@@ -35,7 +35,8 @@ def test_a_provider_without_a_server_key_serves_only_projects_with_their_own(eas
         easel, key=easel.other_api_key, content="hello", llm_provider="anthropic", model_name="claude-haiku-4-5"
     )
     assert refused.status_code == 400
-    assert "PUT /api/providers/anthropic/credentials" in refused.json()["detail"]
+    assert refused.json()["detail"].startswith("Anthropic has no API key in this project.")
+    assert "PUT /api/providers/anthropic/credentials" in refused.json()["configure"]
 
     served = turn(easel, content="hello", llm_provider="anthropic", model_name="claude-haiku-4-5")
 

@@ -121,8 +121,10 @@ def test_a_provider_only_the_project_has_a_key_for_is_configured_for_that_projec
 
     chosen = model_choice.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=alpha.project.id)
     assert chosen.provider == "anthropic"
-    with pytest.raises(NotConfigured, match="PUT /api/providers/anthropic/credentials"):
+    with pytest.raises(NotConfigured, match="Anthropic has no API key in this project") as refused:
         model_choice.resolve_llm("anthropic", "claude-sonnet-4-5", project_id=bravo.project.id)
+    assert "Settings → Provider keys" in refused.value.detail
+    assert "PUT /api/providers/anthropic/credentials" in refused.value.fields["configure"]
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "short", "has space in it 1234", "x" * 1001, 12345678])

@@ -400,6 +400,22 @@ CASES: dict[str, list[Case]] = {
             refused=Refusal(200, says="Nothing matches these filters"),
         ),
     ],
+    # The Settings area: their project in the path; a provider is a name, not an object.
+    "projects/<uuid:project_id>/settings": [
+        get(T + "/settings", "reads their settings"),
+        post(T + "/settings", "renames their project", body={"name": "ours now"}),
+    ],
+    "projects/<uuid:project_id>/settings/providers": [get(T + "/settings/providers", "reads their provider keys")],
+    "projects/<uuid:project_id>/settings/providers/<str:provider>": [
+        post(
+            T + "/settings/providers/{target.provider}",
+            "replaces their provider key",
+            body={"api_key": "sk-ours-new-key-1234"},
+        ),
+    ],
+    "projects/<uuid:project_id>/settings/providers/<str:provider>/remove": [
+        post(T + "/settings/providers/{target.provider}/remove", "removes their provider key"),
+    ],
     "projects/<uuid:project_id>/settings/review": [
         get(T + "/settings/review", "reads their review policy"),
         post(T + "/settings/review", "changes their review policy", body={"required": "on", "approvals_needed": "2"}),

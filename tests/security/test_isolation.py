@@ -83,7 +83,7 @@ def test_lists_show_only_the_callers_project(url, mode, ours, theirs):
 
 
 PAGES = ["threads", "gallery", "members", "keys", "threads/{own.thread}", "images/{own.document}"]
-PAGES += ["review?status=all", "review/{own.document}", "activity", "settings/review"]
+PAGES += ["review?status=all", "review/{own.document}", "activity", "settings/review", "settings", "settings/providers"]
 PAGES += ["usage?days=90", "usage.csv?days=90", "settings/limits", "webhooks", "webhooks/{own.webhook}"]
 
 
