@@ -28,6 +28,7 @@ var/secret_key:
 # web process, and the local engines standing in for any provider without a key.
 run: $(VENV)/.runtime var/secret_key
 	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py collectstatic --noinput -v 0
 	@EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/python manage.py easel_demo
 	EASEL_LOCAL_FALLBACK=$${EASEL_LOCAL_FALLBACK:-1} $(BIN)/uvicorn project.asgi:application \
 		--host 127.0.0.1 --port $(PORT) --http project.server:HttpToolsProtocol \
@@ -38,8 +39,9 @@ run: $(VENV)/.runtime var/secret_key
 up: $(VENV)/.runtime var/secret_key
 	@test -n "$$REDIS_URL" || (echo "make up needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)"; exit 2)
 	$(BIN)/python manage.py migrate --noinput -v 0
-	@# `release` (migrate, done above) would end at once, and honcho stops everything when one
-	@# process exits; the Procfile's bare commands need the venv on PATH.
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	@# `release` (migrate and collectstatic, done above) would end at once, and honcho stops
+	@# everything when one process exits; the Procfile's bare commands need the venv on PATH.
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile web worker beat
 
 test: $(VENV)/.dev

@@ -185,10 +185,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env("EASEL_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# The dashboard's few static files are served from where they are (the finders), so neither
-# `make run` nor a deployment needs a collectstatic step; servestatic reads them at start-up.
+# `collectstatic` (make run, make up, the Procfile's release) writes hashed, gzipped copies to
+# STATIC_ROOT; pages name those, cached for a year (project/static_storage.py). The finders
+# still serve the plain names, so a page works before collectstatic has run. DJANGO_DEBUG=1:
+# plain names only, re-read from static/ on every request.
 SERVESTATIC_USE_FINDERS = True
 
 # --- Dashboard sign-in ----------------------------------------------------------------------
@@ -201,7 +203,7 @@ EASEL_INVITATION_TTL_DAYS = env.int("EASEL_INVITATION_TTL_DAYS", default=7)
 MEDIA_ROOT = Path(env("EASEL_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "project.static_storage.StaticStorage"},
 }
 
 # --- Media storage: S3-compatible when a bucket is configured ---------------------------------
@@ -292,6 +294,9 @@ EASEL_MAX_JSON_DEPTH = env.int("EASEL_MAX_JSON_DEPTH", default=64)  # nesting le
 EASEL_MAX_UPLOAD_BYTES = env.int("EASEL_MAX_UPLOAD_BYTES", default=20 * 1024 * 1024)
 EASEL_MAX_IMAGE_PIXELS = env.int("EASEL_MAX_IMAGE_PIXELS", default=40_000_000)
 EASEL_THUMBNAIL_SIZE = env.int("EASEL_THUMBNAIL_SIZE", default=256)
+# The display size pages pick by srcset: twice a thread card's 416 CSS px, sharp on 2x screens.
+# An image no larger than this gets no display file (its original serves).
+EASEL_DISPLAY_SIZE = env.int("EASEL_DISPLAY_SIZE", default=832)
 # Thread uploads that no document derives from and no message attaches are purged after this
 # many days (0 keeps them forever); see designs.services.documents.documents_purge_unreferenced.
 EASEL_UPLOAD_RETENTION_DAYS = env.int("EASEL_UPLOAD_RETENTION_DAYS", default=0)

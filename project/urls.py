@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("designs.views.urls")),
 ]
 
-handler400 = "designs.errors.json_bad_request"
-handler404 = "designs.errors.json_not_found"
-handler500 = "designs.errors.json_server_error"
+# JSON `{"detail"}` under /api and /ws, a dashboard page for people everywhere else (designs/views/errors.py).
+handler400 = "designs.views.errors.bad_request"
+handler403 = "designs.views.errors.permission_denied"
+handler404 = "designs.views.errors.page_not_found"
+handler500 = "designs.views.errors.server_error"

@@ -6,12 +6,15 @@ stopped at the end, so tests see exactly what a deployment would.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -166,6 +169,20 @@ def server_flags(env: dict[str, str]) -> list[str]:
     ]
 
 
+@functools.cache
+def collected_static() -> Path:
+    """`collectstatic` once per test session into a folder every live server shares
+    (EASEL_STATIC_ROOT), as `make run` and the Procfile's release do before serving."""
+    root = Path(tempfile.mkdtemp(prefix="easel-static-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    env = {**os.environ, "DJANGO_SECRET_KEY": "collectstatic", "EASEL_STATIC_ROOT": str(root)}
+    command = [PYTHON, "manage.py", "collectstatic", "--noinput", "-v", "0"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0:
+        raise RuntimeError(f"collectstatic failed:\n{result.stdout}\n{result.stderr}")
+    return root
+
+
 def _web_healthy(process: subprocess.Popen, port: int, log_path: Path) -> bool:
     if process.poll() is not None:
         raise RuntimeError(f"web server exited:\n{log_path.read_text()[-3000:]}")
@@ -210,6 +227,7 @@ class LiveEasel:
             **os.environ,
             "DJANGO_SECRET_KEY": "live-test-secret-" + uuid.uuid4().hex,
             "EASEL_VAR_DIR": str(self.workdir),
+            "EASEL_STATIC_ROOT": str(collected_static()),
             "DATABASE_URL": _database_url(self.workdir, self.database_server),
             "EASEL_LOCAL_FALLBACK": "1",
             "EASEL_LOCAL_STREAM_DELAY": "0.002",
