@@ -26,7 +26,7 @@ from django.utils.safestring import mark_safe
 
 from designs import media
 from designs.admin_review import FlagFilter, ReviewActions, ReviewStatusFilter
-from designs.media import display_urls
+from designs.media import page_urls
 from designs.models import ApiKey, Assistant, Document, Membership, Project, Run, Thread
 from designs.services.documents import document_delete
 from designs.services.members import NEEDS_AN_OWNER, is_sole_owner
@@ -54,8 +54,8 @@ def image_src(document: Document, variant: str) -> str | None:
     the CSP allows images from 'self': a signed URL keeps its path and drops its origin. A
     "public" deployment's bucket URLs stay whole (the CSP names the bucket's origin).
     """
-    url, thumbnail = display_urls(document, "")
-    chosen = thumbnail if variant == media.THUMBNAIL else url
+    urls = page_urls(document, "")
+    chosen = urls.thumbnail if variant == media.THUMBNAIL else urls.url
     if chosen is None or settings.EASEL_MEDIA_DELIVERY == "public":
         return chosen
     parts = urlsplit(chosen)
@@ -352,7 +352,10 @@ class DocumentAdmin(ReviewActions, ViewOnly, DeletesThroughServices, admin.Model
     fieldsets = (
         (None, {"fields": ("preview", "id", "project", "thread", "assistant", "run", "message", "parent")}),
         ("Image", {"fields": ("operation", "status", "mime_type", "file_size_bytes", "width", "height", "sha256")}),
-        ("Stored files", {"fields": ("stored_files", "thumbnail_width", "thumbnail_height")}),
+        (
+            "Stored files",
+            {"fields": ("stored_files", "thumbnail_width", "thumbnail_height", "display_width", "display_height")},
+        ),
         ("Generation", {"fields": ("prompt", "revised_prompt", "model_provider", "model_name", "seed")}),
         ("Review", {"fields": ("review_status", "flags")}),
         ("Origin", {"fields": ("tool_call_id", "output_index", "metadata", "created_at", "updated_at")}),
@@ -370,11 +373,15 @@ class DocumentAdmin(ReviewActions, ViewOnly, DeletesThroughServices, admin.Model
     @admin.display(description="files")
     def stored_files(self, document: Document) -> str:
         # Long keys without spaces: they may break after each "/" instead of overflowing the page.
-        file, thumbnail = (
+        file, thumbnail, display = (
             mark_safe("/<wbr>".join(escape(part) for part in name.split("/")))  # each part escaped
-            for name in (document.file.name, document.thumbnail.name or "(no thumbnail)")
+            for name in (
+                document.file.name,
+                document.thumbnail.name or "(no thumbnail)",
+                document.display.name or "(no display size: the image is small enough)",
+            )
         )
-        return format_html("{}<br>{}", file, thumbnail)
+        return format_html("{}<br>{}<br>{}", file, thumbnail, display)
 
     # Not "model": ModelAdmin.model (the model class) would win over the method.
     @admin.display(description="model", ordering="model_name")

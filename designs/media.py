@@ -1,9 +1,9 @@
 """Signed, expiring media URLs: how a client is handed an image's bytes.
 
 A URL is `<base>/api/media/<document_id>.<ext>?expires=<unix>&sig=<hmac>` (the thumbnail:
-`<document_id>.thumb.webp`); a plain GET with no API key can fetch it until it expires. The
-signature covers the document id, the variant and the expiry, keyed by SECRET_KEY, so none of
-them can be changed.
+`<document_id>.thumb.webp`; the display size pages show: `<document_id>.display.webp`); a
+plain GET with no API key can fetch it until it expires. The signature covers the document id,
+the variant and the expiry, keyed by SECRET_KEY, so none of them can be changed.
 
 How the bytes travel is EASEL_MEDIA_DELIVERY: "stream" (Easel sends them), "redirect" (Easel
 checks the signature and the document, then redirects to a presigned bucket URL that lives
@@ -17,7 +17,7 @@ import hmac
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -33,6 +33,10 @@ _EXPIRES = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")
 ORIGINAL = "original"
 THUMBNAIL = "thumbnail"
+DISPLAY = "display"
+# The derivatives' URL suffixes. Each variant is named like the Document field holding its file;
+# all of them are WebP (designs.services.derivatives).
+SUFFIXES = {THUMBNAIL: "thumb.webp", DISPLAY: "display.webp"}
 
 
 def signature(document_id: str, expires: int, variant: str = ORIGINAL) -> str:
@@ -62,20 +66,28 @@ def request_base_url(request: Any) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+def variant_of(suffix: str) -> str:
+    """The variant a media URL's suffix (`png`, `thumb.webp`, `display.webp`) names."""
+    return next((variant for variant, known in SUFFIXES.items() if known == suffix), ORIGINAL)
+
+
 def media_path(document: Document, variant: str = ORIGINAL) -> str:
-    suffix = "thumb.webp" if variant == THUMBNAIL else document.extension
-    return f"/api/media/{document.id}.{suffix}"
+    return f"/api/media/{document.id}.{SUFFIXES.get(variant, document.extension)}"
 
 
 def signed_url(document: Document, base: str, *, variant: str = ORIGINAL, now: float | None = None) -> tuple[str, int]:
-    """(absolute URL, expiry as unix time) for a document's file or thumbnail."""
+    """(absolute URL, expiry as unix time) for a document's file or one of its derivatives."""
     expires = int((now or time.time()) + settings.EASEL_MEDIA_URL_TTL)
     query = urlencode({"expires": expires, "sig": signature(str(document.id), expires, variant)})
     return f"{base_url(base)}{media_path(document, variant)}?{query}", expires
 
 
 def stored_file(document: Document, variant: str) -> FieldFile:
-    return document.thumbnail if variant == THUMBNAIL else document.file
+    return getattr(document, variant) if variant in SUFFIXES else document.file
+
+
+def content_type(document: Document, variant: str) -> str:
+    return "image/webp" if variant in SUFFIXES else document.mime_type
 
 
 def storage_url(document: Document, variant: str = ORIGINAL) -> str:
@@ -83,7 +95,7 @@ def storage_url(document: Document, variant: str = ORIGINAL) -> str:
     stored = stored_file(document, variant)
     if settings.EASEL_MEDIA_DELIVERY == "public":
         return stored.url
-    mime_type = "image/webp" if variant == THUMBNAIL else document.mime_type
+    mime_type = content_type(document, variant)
     filename = media_path(document, variant).rsplit("/", 1)[-1]
     # Shared files are named by hash; the response still names the document and its type.
     parameters = {"ResponseContentType": mime_type, "ResponseContentDisposition": f'inline; filename="{filename}"'}
@@ -116,12 +128,23 @@ def _stable_now() -> float:
     return float(int(time.time()) // step * step)
 
 
-def display_urls(document: Document, base: str) -> tuple[str, str | None]:
-    """(url, thumbnail_url) of a document for a page."""
+class PageUrls(NamedTuple):
+    """A document's URLs for a page: its image's, and each derivative's (None when it has none)."""
+
+    url: str
+    thumbnail: str | None
+    display: str | None
+
+
+def page_urls(document: Document, base: str) -> PageUrls:
     if settings.EASEL_MEDIA_DELIVERY == "public":
-        urls = media_urls(document, base)
-        return urls["url"], urls["thumbnail_url"]
+        return PageUrls(
+            storage_url(document),
+            storage_url(document, THUMBNAIL) if document.thumbnail else None,
+            storage_url(document, DISPLAY) if document.display else None,
+        )
     now = _stable_now()
     url = signed_url(document, base, now=now)[0]
     thumbnail = signed_url(document, base, variant=THUMBNAIL, now=now)[0] if document.thumbnail else None
-    return url, thumbnail
+    display = signed_url(document, base, variant=DISPLAY, now=now)[0] if document.display else None
+    return PageUrls(url, thumbnail, display)

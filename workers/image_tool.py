@@ -25,7 +25,7 @@ from designs.exceptions import BudgetSpent, Invalid, NotFound
 from designs.models import Document, Reservation
 from designs.services.budgets import estimate_for, held_for, image_charge, release, reserve, settle
 from designs.services.comments import resolve_revised
-from designs.services.documents import document_bytes, document_create, document_thumbnail_add
+from designs.services.documents import document_bytes, document_create, document_derivatives_add
 from designs.services.images import NotAnImage, check_decodes, inspect_header
 from designs.services.model_choice import takes_input_images
 from designs.services.review import record_refusal, review_new_image
@@ -294,12 +294,12 @@ class ImageTool:
         return document, data
 
     def _thumbnails(self, stored: Sequence[tuple[Document, bytes | None]]) -> None:
-        """Each document's thumbnail, after its event; a failure leaves the fallback URL, never the run."""
+        """Each document's derivatives, after its event; a failure leaves the fallback URL, never the run."""
         for document, data in stored:
             try:
-                document_thumbnail_add(document, data if data is not None else document_bytes(document))
+                document_derivatives_add(document, data if data is not None else document_bytes(document))
             except Exception:
-                logger.exception("could not make the thumbnail of document %s", document.id)
+                logger.exception("could not make the thumbnail or display size of document %s", document.id)
 
     def _create(
         self,

@@ -142,8 +142,9 @@ class DocumentContentApi(ProjectApiView):
 
 
 def media_file(request: HttpRequest, document_id: uuid.UUID, ext: str) -> HttpResponse:
-    """A signed media URL: no API key, but a valid unexpired signature for this document."""
-    return _media(request, document_id, media.ORIGINAL, ext)
+    """A signed media URL: no API key, but a valid unexpired signature for this document (its
+    image, or its display size at `<id>.display.webp`)."""
+    return _media(request, document_id, media.variant_of(ext), ext)
 
 
 def media_thumbnail(request: HttpRequest, document_id: uuid.UUID) -> HttpResponse:
@@ -183,7 +184,9 @@ def _redirect(document: Document, variant: str) -> HttpResponse:
 
 
 def _stream(request: HttpRequest, document: Document, variant: str) -> HttpResponse:
-    etag = f'"{document.sha256}"' if variant == media.ORIGINAL else f'"{document.sha256}-thumb"'
+    # The original's ETag is its hash; a derivative's adds its kind ("<sha256>-thumb", "-display").
+    kind = media.SUFFIXES.get(variant, "").split(".")[0]
+    etag = f'"{document.sha256}-{kind}"' if kind else f'"{document.sha256}"'
     if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
         not_modified = HttpResponse(status=304)
         not_modified["ETag"] = etag
@@ -192,8 +195,7 @@ def _stream(request: HttpRequest, document: Document, variant: str) -> HttpRespo
         handle = media.stored_file(document, variant).open("rb")
     except (FileNotFoundError, OSError):
         return error_response("Media not found", 404)
-    mime_type = "image/webp" if variant == media.THUMBNAIL else document.mime_type
-    response = FileResponse(handle, content_type=mime_type)
+    response = FileResponse(handle, content_type=media.content_type(document, variant))
     response["ETag"] = etag
     # Documents are immutable, so a signed URL's bytes never change while it is valid.
     response["Cache-Control"] = "private, max-age=3600, immutable"

@@ -58,6 +58,11 @@ class Document(models.Model):
     thumbnail = models.FileField(upload_to=document_upload_to, max_length=500, blank=True)
     thumbnail_width = models.PositiveIntegerField(null=True, blank=True)
     thumbnail_height = models.PositiveIntegerField(null=True, blank=True)
+    # The size pages show (EASEL_DISPLAY_SIZE, WebP), made with the thumbnail; none when the
+    # original is no larger. Pages pick thumbnail, display or original by srcset.
+    display = models.FileField(upload_to=document_upload_to, max_length=500, blank=True)
+    display_width = models.PositiveIntegerField(null=True, blank=True)
+    display_height = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, db_index=True)
     prompt = models.TextField(blank=True)
     revised_prompt = models.TextField(null=True, blank=True)
@@ -85,6 +90,7 @@ class Document(models.Model):
             # Reference counting of shared files asks "does any other row use this name?".
             models.Index(fields=["file"]),
             models.Index(fields=["thumbnail"]),
+            models.Index(fields=["display"]),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,10 +1,11 @@
 """Documents (images): storing them, deleting them, their lineage, listing and retention.
 
-Files are content-addressed per project: `projects/<project>/images/<sha256>.<ext>` and
-`projects/<project>/thumbnails/<sha256>.webp`. Documents with identical bytes in one project
-share one file, and a file is deleted only when no document uses it any more. Both "is this
-name still used?" (deletion) and "a new row uses this name" (creation) run holding the
-project's row lock, so a deletion can never remove a file a concurrent creation relies on.
+Files are content-addressed per project: `projects/<project>/images/<sha256>.<ext>`, and its
+derivatives `projects/<project>/thumbnails/<sha256>.webp` and `…/display/<sha256>.webp`
+(designs.services.derivatives). Documents with identical bytes in one project share one file,
+and a file is deleted only when no document uses it any more. Both "is this name still used?"
+(deletion) and "a new row uses this name" (creation) run holding the project's row lock, so a
+deletion can never remove a file a concurrent creation relies on.
 Only Django's storage API is used, so the same code runs on disk and on S3.
 """
 
@@ -37,7 +38,8 @@ from designs.models import (
     Run,
     Thread,
 )
-from designs.services.images import ImageFacts, make_thumbnail
+from designs.services.derivatives import Made, derivatives_make, names_used, naming, stored_names
+from designs.services.images import ImageFacts
 from designs.services.webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
@@ -78,15 +80,15 @@ def document_create(
     thumbnail: bool = True,
     on_stored: Callable[[], None] | None = None,
 ) -> Document:
-    """Store an image's bytes (once per project), its thumbnail and its document row.
+    """Store an image's bytes (once per project), its derivatives and its document row.
 
     `parent` is the primary input, `parents` any further inputs; all must be of `project`
     (ValueError otherwise). Idempotent per (run, tool_call_id, output_index): a second call
     returns the first document instead of storing the image again. With `thumbnail=False` the
-    row has none yet (`document_thumbnail_add` makes it later; until then its media object's
-    thumbnail URL is the image's own). `on_stored` is called once the file is written and before
-    the row is: if it raises (the image turned out not to decode), the file is released and
-    nothing else is stored.
+    row has no derivatives yet (`document_derivatives_add` makes them later; until then its media
+    object's thumbnail URL is the image's own). `on_stored` is called once the file is written
+    and before the row is: if it raises (the image turned out not to decode), the files are
+    released and nothing else is stored.
     """
     if run is not None and tool_call_id is not None:
         existing = Document.objects.filter(run=run, tool_call_id=tool_call_id, output_index=output_index).first()
@@ -94,18 +96,21 @@ def document_create(
             return existing
     inputs = _inputs(project, parent, parents)
     digest = hashlib.sha256(data).hexdigest()
-    small = make_thumbnail(data) if thumbnail else None
+    made = (
+        derivatives_make(project_id=project.id, digest=digest, data=data, width=facts.width, height=facts.height)
+        if thumbnail
+        else []
+    )
     image_name = f"{project_prefix(project.id)}/images/{digest}.{EXTENSIONS[facts.mime_type]}"
-    thumbnail_name = thumbnail_name_of(project.id, digest)
+    names = [image_name, *(item.name for item in made)]
     # Written before the lock, so the slow part (an S3 upload) never holds it.
     _store_once(image_name, data)
-    if small is not None:
-        _store_once(thumbnail_name, small.data)
+    _store_derivatives(made)
     if on_stored is not None:
         try:
             on_stored()
         except Exception:
-            release_files(project_id=project.id, names=[image_name, *([thumbnail_name] if small else [])])
+            release_files(project_id=project.id, names=names)
             raise
     document = Document(
         project=project,
@@ -119,8 +124,6 @@ def document_create(
         width=facts.width,
         height=facts.height,
         file_size_bytes=len(data),
-        thumbnail_width=small.width if small else None,
-        thumbnail_height=small.height if small else None,
         sha256=digest,
         prompt=prompt,
         revised_prompt=revised_prompt,
@@ -137,46 +140,54 @@ def document_create(
             lock_project(project.id)
             # A deletion may have removed a shared file between the write above and the lock.
             document.file.name = _store_once(image_name, data)
-            if small is not None:
-                document.thumbnail.name = _store_once(thumbnail_name, small.data)
+            for field, value in _store_derivatives(made).items():
+                setattr(document, field, value)
             document.save()
             DocumentParent.objects.bulk_create(
                 DocumentParent(child=document, parent=source, position=index) for index, source in enumerate(inputs)
             )
     except IntegrityError:
         # A concurrent attempt stored the same tool call's image first: keep theirs.
-        names = [image_name, *([thumbnail_name] if small is not None else [])]
         transaction.on_commit(lambda: release_files(project_id=project.id, names=names))
         return Document.objects.get(run=run, tool_call_id=tool_call_id, output_index=output_index)
     return document
 
 
-def thumbnail_name_of(project_id: Any, digest: str) -> str:
-    return f"{project_prefix(project_id)}/thumbnails/{digest}.webp"
+def document_derivatives_add(document: Document, data: bytes) -> Document:
+    """Make and store the derivatives (thumbnail, display size) of a document stored without
+    them (`data`: its image's bytes).
 
-
-def document_thumbnail_add(document: Document, data: bytes) -> Document:
-    """Make and store the thumbnail of a document stored without one (`data`: its image's bytes).
-
-    A generated image's thumbnail is made after its `media_generated` event, so the event is not
-    held up by it. The row is updated under the project's file lock, like a creation; if the
-    document was deleted (or got its thumbnail) meanwhile, the file is released instead.
+    A generated image's derivatives are made after its `media_generated` event, so the event is
+    not held up by them. The row is updated under the project's file lock, like a creation; if
+    the document was deleted (or got its derivatives) meanwhile, the files are released instead.
     """
-    small = make_thumbnail(data)
-    name = thumbnail_name_of(document.project_id, document.sha256)
-    _store_once(name, small.data)
+    made = derivatives_make(
+        project_id=document.project_id,
+        digest=document.sha256,
+        data=data,
+        width=document.width,
+        height=document.height,
+    )
+    _store_derivatives(made)
     with transaction.atomic():
         lock_project(document.project_id)
-        stored = _store_once(name, small.data)
-        updated = Document.objects.filter(pk=document.pk, thumbnail="").update(
-            thumbnail=stored, thumbnail_width=small.width, thumbnail_height=small.height
-        )
+        fields = _store_derivatives(made)
+        updated = Document.objects.filter(pk=document.pk, thumbnail="").update(**fields)
     if not updated:
-        release_files(project_id=document.project_id, names=[stored])  # kept if another document uses it
+        stored = [fields[item.derivative.field] for item in made]
+        release_files(project_id=document.project_id, names=stored)  # kept if another document uses them
         return document
-    document.thumbnail.name = stored
-    document.thumbnail_width, document.thumbnail_height = small.width, small.height
+    for field, value in fields.items():
+        setattr(document, field, value)
     return document
+
+
+def _store_derivatives(made: Sequence[Made]) -> dict[str, Any]:
+    """Store each derivative once; the Document fields that record them."""
+    fields: dict[str, Any] = {}
+    for item in made:
+        fields.update(item.fields(_store_once(item.name, item.image.data)))
+    return fields
 
 
 def _inputs(project: Project, parent: Document | None, parents: Sequence[Document]) -> list[Document]:
@@ -214,7 +225,7 @@ def document_bytes(document: Document) -> bytes:
 
 
 def document_delete(*, document: Document) -> None:
-    """Delete a document; after commit, delete its file and thumbnail unless another document shares them.
+    """Delete a document; after commit, delete its files (image and derivatives) unless another document shares them.
 
     The row goes first, so its URLs answer 404 at once, before any file is touched.
     """
@@ -227,7 +238,7 @@ def document_delete(*, document: Document) -> None:
             f"{used.version}); a template keeps its images while it exists"
         )
     project_id = document.project_id
-    names = [document.file.name, document.thumbnail.name]
+    names = stored_names(document)
     data = {
         "document_id": str(document.id),
         "thread_id": str(document.thread_id) if document.thread_id else None,
@@ -247,7 +258,7 @@ def release_files(*, project_id: Any, names: Iterable[str]) -> list[str]:
     with transaction.atomic():
         lock_project(project_id)
         for name in filter(None, names):
-            if Document.objects.filter(Q(file=name) | Q(thumbnail=name)).exists():
+            if Document.objects.filter(naming(name)).exists():
                 continue
             try:
                 storage.delete(name)
@@ -432,8 +443,7 @@ def storage_orphans_purge(*, grace: timedelta = ORPHAN_GRACE, now: datetime | No
         # A deleted project's files are all unused; the others are checked name by name.
         used: set[str] = set()
         if project_id in live_projects:
-            rows = Document.objects.filter(project_id=project_id)
-            used = set(rows.values_list("file", flat=True)) | set(rows.values_list("thumbnail", flat=True))
+            used = names_used(Document.objects.filter(project_id=project_id))
         stale = [
             name
             for name in _walk(storage, project_prefix(project_id))

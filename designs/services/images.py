@@ -1,4 +1,4 @@
-"""Reading image bytes safely: what they really are, how big, a clean re-encode and a thumbnail.
+"""Reading image bytes safely: what they really are, how big, a clean re-encode and smaller WebPs.
 
 Uploads are decoded in full and re-encoded before anything is stored, so the bytes Easel keeps
 and serves are always Pillow's own output: no EXIF (GPS, camera serials), no XMP or comments, no
@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -25,7 +25,7 @@ FORMAT_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "
 STORED_FORMAT = {"PNG": "PNG", "JPEG": "JPEG", "WEBP": "WEBP", "GIF": "PNG"}
 JPEG_QUALITY = 95
 WEBP_QUALITY = 90
-THUMBNAIL_QUALITY = 80
+DOWNSCALED_QUALITY = 80  # the WebPs pages show: a thumbnail, the display size
 ORIENTATION_TAG = 0x0112
 
 
@@ -57,7 +57,9 @@ class CleanImage:
 
 
 @dataclass(frozen=True)
-class Thumbnail:
+class Downscaled:
+    """A smaller WebP copy of an image (designs.services.derivatives says which and where)."""
+
     data: bytes
     width: int
     height: int
@@ -204,20 +206,27 @@ def _webp_is_lossless(data: bytes) -> bool:
     return False
 
 
-def make_thumbnail(data: bytes, *, max_side: int | None = None) -> Thumbnail:
-    """A WebP of at most `max_side` (EASEL_THUMBNAIL_SIZE) pixels a side; never upscales."""
-    max_side = max_side or settings.EASEL_THUMBNAIL_SIZE
+def make_webps(data: bytes, max_sides: Sequence[int]) -> list[Downscaled]:
+    """A WebP of at most each of `max_sides` pixels a side, in that order, from one decode; never upscales."""
+    if not max_sides:
+        return []
+    largest = max(max_sides)
     with _decoding(data) as image:
         image.seek(0)
-        image.draft("RGB", (max_side, max_side))  # JPEG decodes at a reduced scale: much faster
+        image.draft("RGB", (largest, largest))  # JPEG decodes at a reduced scale: much faster
         upright = ImageOps.exif_transpose(image)
     if upright.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         upright = upright.convert("I").point(lambda value: value / 256).convert("L")
     frame = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
-    frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return [_webp(frame, max_side) for max_side in max_sides]
+
+
+def _webp(frame: Image.Image, max_side: int) -> Downscaled:
+    small = frame.copy()
+    small.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    frame.save(out, "WEBP", quality=THUMBNAIL_QUALITY, method=4)
-    return Thumbnail(out.getvalue(), frame.width, frame.height)
+    small.save(out, "WEBP", quality=DOWNSCALED_QUALITY, method=4)
+    return Downscaled(out.getvalue(), small.width, small.height)
 
 
 def read_upload(upload, *, field: str) -> CleanImage:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from designs.media import display_urls
+from designs.media import page_urls
 from designs.models import Document
 
 
@@ -18,6 +18,7 @@ class Picture:
     document: Document
     url: str
     thumbnail_url: str | None
+    display_url: str | None = None  # None: no display size (the image is small enough, or not made yet)
     parent: Picture | None = None
     children: list[Picture] = field(default_factory=list)
     mask_regions: list | None = None  # the regions of its edit's mask, when its edit_area lists none
@@ -29,6 +30,17 @@ class Picture:
     @property
     def small_url(self) -> str:
         return self.thumbnail_url or self.url
+
+    @property
+    def srcset(self) -> str:
+        """Every size a browser may choose from, by width: thumbnail, display size, original."""
+        d = self.document
+        return _srcset([(self.thumbnail_url, d.thumbnail_width), (self.display_url, d.display_width)], self)
+
+    @property
+    def large_srcset(self) -> str:
+        """The sizes for a large view: the display size and the original."""
+        return _srcset([(self.display_url, self.document.display_width)], self)
 
     @property
     def model(self) -> str:
@@ -43,6 +55,16 @@ class Picture:
             return ""
         words = area_words(area.get("regions")) or area_words(self.mask_regions)
         return f"Edited {words or 'inside a marked area'}"
+
+
+def _srcset(smaller: list[tuple[str | None, int | None]], item: Picture) -> str:
+    """`srcset` of the smaller copies that exist and are smaller than the original, then the
+    original ("" when the original's width is unknown: its `src` serves alone)."""
+    width = item.document.width
+    if not width:
+        return ""
+    chosen = [(url, w) for url, w in smaller if url and w and w < width]
+    return ", ".join(f"{url} {w}w" for url, w in [*chosen, (item.url, width)])
 
 
 def area_words(regions: Any) -> str:
@@ -69,8 +91,8 @@ def _box(region: dict[str, Any]) -> tuple[float, float, float, float] | None:
 
 
 def picture(document: Document, base: str) -> Picture:
-    url, thumbnail = display_urls(document, base)
-    return Picture(document, url, thumbnail)
+    urls = page_urls(document, base)
+    return Picture(document, urls.url, urls.thumbnail, urls.display)
 
 
 def with_edit_areas(pictures: list[Picture]) -> list[Picture]:

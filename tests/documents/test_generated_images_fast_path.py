@@ -15,7 +15,7 @@ from PIL import Image
 
 from designs.models import Assistant, Document, Project, Thread
 from designs.payloads import media_payload
-from designs.services.documents import document_create, document_delete, document_thumbnail_add
+from designs.services.documents import document_create, document_delete, document_derivatives_add
 from designs.services.images import NotAnImage, check_decodes, inspect_header, inspect_image
 from tests.documents import images
 from tests.documents.live import LOCAL_IMAGE, api, fetch, new_thread
@@ -45,7 +45,7 @@ def test_until_its_thumbnail_is_made_an_image_hands_out_its_own_url_as_the_thumb
     assert (before["thumbnail_width"], before["thumbnail_height"]) == (600, 300)
     assert [name.rsplit("/", 2)[1] for name in local_store.files()] == ["images"]
 
-    document_thumbnail_add(document, data)
+    document_derivatives_add(document, data)
 
     after = media_payload(Document.objects.get(id=document.id), "http://testserver")
     assert ".thumb.webp" in after["thumbnail_url"] or "thumbnails/" in after["thumbnail_url"]
@@ -61,7 +61,7 @@ def test_a_thumbnail_made_after_its_document_was_deleted_is_not_kept(
     with django_capture_on_commit_callbacks(execute=True):
         document_delete(document=document)
 
-    document_thumbnail_add(document, data)
+    document_derivatives_add(document, data)
 
     assert local_store.files() == []
 
