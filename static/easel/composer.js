@@ -49,6 +49,10 @@
     if (refining && composer) body.set("image_model", composer.elements.image_model.value);
     form.dataset.busy = "1";
     const button = form.querySelector('button[type="submit"]');
+    // A disabled button loses focus to <body>: the person stays in the message they wrote.
+    if (document.activeElement === button || document.activeElement === document.body) {
+      form.elements.content.focus({ preventScroll: true });
+    }
     button.disabled = true;
     try {
       const response = await fetch(form.action, {
@@ -61,6 +65,12 @@
       }
       form.elements.content.value = "";
       form.dispatchEvent(new CustomEvent("easel:sent"));
+      // A refine panel closes with its focus: back to its Refine button, or on to the turn it started.
+      const details = form.closest("details");
+      if (details) {
+        details.open = false;
+        details.querySelector("summary").focus({ preventScroll: true });
+      }
       if (data.run_id) {
         const turn = thread.ensureTurn(data.run_id, {
           messageId: data.user_message_id,
@@ -71,10 +81,9 @@
         });
         thread.setRunning(turn, data.run_id);
         if (refining) thread.placeholder(turn, "direct");
+        if (details) thread.focusTurn(turn);
         thread.showLatest();
       }
-      const details = form.closest("details");
-      if (details) details.open = false;
     } catch {
       showErrors(form, { __all__: [{ message: "Easel could not be reached. Check the connection and try again." }] });
     } finally {
@@ -83,14 +92,41 @@
     }
   });
 
-  if (!composer) return;
-
-  composer.elements.content.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+  // Ctrl+Enter sends from the composer and from a refine panel alike.
+  document.addEventListener("keydown", (event) => {
+    const form = event.target.closest?.("form[data-send]");
+    if (form && event.target.name === "content" && event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      composer.requestSubmit();
+      form.requestSubmit();
     }
   });
+
+  // --- a refine panel opens where it can be seen, its text box focused --------------------------------
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (!(details instanceof HTMLDetailsElement) || !details.open || !details.matches(".turns .refine")) return;
+    keepClearOfComposer();
+    const form = details.querySelector("form");
+    form.elements.content.focus({ preventScroll: true });
+    form.scrollIntoView({ block: "center" });
+  }, true);
+
+  /* While the composer sticks to the bottom of the window, scrolling (to what gets focus, or a
+     panel brought into view) leaves its height free, so it never covers what the person is on. */
+  function keepClearOfComposer() {
+    if (!composer) return;
+    const sticky = getComputedStyle(composer).position === "sticky";
+    // app.css: html { scroll-padding-bottom: var(--sticky-bottom) }
+    document.documentElement.style.setProperty("--sticky-bottom", sticky ? `${composer.offsetHeight + 16}px` : "0px");
+  }
+
+  if (!composer) return;
+
+  new ResizeObserver(keepClearOfComposer).observe(composer);
+  window.addEventListener("resize", keepClearOfComposer);
+  document.addEventListener("toggle", keepClearOfComposer, true);  // a closed refine lets it stick again
+  // An error has been read once the person changes what it was about.
+  composer.addEventListener("input", () => clearErrors(composer));
   // Without image generation there is no image model, and nothing to make variants of.
   const imageToggle = composer.elements.image_generation;
   const imageControls = [composer.elements.image_model, ...composer.querySelectorAll("[data-image-option]")];
@@ -101,6 +137,7 @@
 
   async function stopRun() {
     if (!thread.activeRunId) return;
+    composer.elements.content.focus({ preventScroll: true });  // Stop disables, then hides: not to <body>
     stopButton.disabled = true;
     try {
       await fetch(`/api/threads/${config.threadId}/runs/${thread.activeRunId}/cancel`, {

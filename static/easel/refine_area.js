@@ -14,10 +14,12 @@
   const field = (form, name) => form.querySelector(`[data-area="${name}"]`);
   const imageOf = (form) => form.closest("[data-area-scope]")?.querySelector("[data-area-image]") || null;
 
+  /* The image's own pixels: its width and height attributes first, because a copy chosen from
+     srcset reports a natural size of its own (an 832 px display copy at 2x: 416). */
   function naturalSize(img) {
     return {
-      w: img.naturalWidth || Number(img.getAttribute("width")) || 0,
-      h: img.naturalHeight || Number(img.getAttribute("height")) || 0,
+      w: Number(img.getAttribute("width")) || img.naturalWidth || 0,
+      h: Number(img.getAttribute("height")) || img.naturalHeight || 0,
     };
   }
 

@@ -12,6 +12,7 @@
   const turnList = document.getElementById("turns");
   const feedStatus = document.getElementById("feed-status");
   const announcer = document.getElementById("announcer");
+  const heading = document.querySelector(".thread-heading");
   const stopButton = document.getElementById("stop-button");
   const sendButton = document.getElementById("send-button");
   const FINISHED = new Set(["completed", "failed", "cancelled", "saved"]);
@@ -36,12 +37,36 @@
   function fromTemplate(id) {
     return document.getElementById(id).content.firstElementChild.cloneNode(true);
   }
+  /* Say `text` through the page's one live region. What is said in the same moment (an image and
+     the reply that ends with it) is said together, not the last instead of the first. */
+  let toSay = [];
   function announce(text) {
+    if (!text) return;
+    toSay.push(text);
+    if (toSay.length > 1) return;
     announcer.textContent = "";
-    window.setTimeout(() => { announcer.textContent = text; }, 50);
+    window.setTimeout(() => { announcer.textContent = toSay.join(" "); toSay = []; }, 50);
+  }
+  /* Django's truncatechars: at most `length` characters, the last one "…" when cut. */
+  function truncate(text, length) {
+    const chars = [...text];
+    return chars.length > length ? `${chars.slice(0, length - 1).join("")}…` : text;
   }
   function imageUrl(documentId) {
     return config.imageUrl.replace(config.noId, documentId);
+  }
+
+  // --- the thread's name ------------------------------------------------------------------------------
+  /* A thread without a title is named by its first message, as the server names it on a reload
+     (designs/views/threads.py): the heading at 120 characters, the document's title at 60. */
+  function nameThread(content) {
+    if (!heading || !("untitled" in heading.dataset) || !content) return;
+    const before = heading.textContent;
+    delete heading.dataset.untitled;
+    heading.textContent = truncate(content, 120);
+    const short = truncate(content, 60);
+    const title = document.title;
+    document.title = title.startsWith(before) ? short + title.slice(before.length) : `${short} · ${title}`;
   }
 
   // --- turns ------------------------------------------------------------------------------------
@@ -66,6 +91,7 @@
       const bubble = turn.querySelector(".bubble.user");
       if (user.messageId) bubble.dataset.messageId = user.messageId;
       if (user.content != null && !slot(bubble, "text").textContent) slot(bubble, "text").textContent = user.content;
+      nameThread(user.content);
       const attached = user.refines ? [user.refines] : user.attachments || [];
       const refines = slot(bubble, "refines");
       if (attached.length && refines.hidden) {
@@ -221,6 +247,7 @@
     note.dataset.failedCall = call;
     note.textContent = `The image could not be made: ${error || "unknown error"}`;
     images.append(note);
+    announce(note.textContent);
   }
 
   // --- run endings ------------------------------------------------------------------------------
@@ -235,9 +262,12 @@
     }
     const state = slot(reply, "state");
     if (!finished(turn)) {
-      state.textContent = status === "failed" ? `Failed: ${event.error || "the run failed"}`
-        : status === "cancelled" ? "Stopped." : "";
-      announce(status === "completed" ? "The reply is complete." : state.textContent);
+      const error = event.error || "the run failed";
+      state.textContent = status === "failed" ? `Failed: ${error}` : status === "cancelled" ? "Stopped." : "";
+      // The reply is said once, whole, when it ends: its text streams outside any live region.
+      const said = slot(reply, "text").textContent.trim();
+      announce(status === "completed" ? said || "The reply is complete."
+        : status === "failed" ? `The reply could not be finished: ${error}` : "Stopped.");
     }
     if (event.message_id) reply.dataset.messageId = event.message_id;
     const model = event.model_name ? `${event.model_provider}/${event.model_name}` : "";
@@ -278,8 +308,11 @@
     const handler = handlers[event.type];
     if (!handler || !event.run_id) return;
     handler(event);
-    if (pinned) followLatest();
+    if (pinned && !refining()) followLatest();
   }
+
+  // Someone writing in a refine panel keeps it in view while other runs stream in.
+  const refining = () => Boolean(document.activeElement?.closest(".turns .refine[open]"));
 
   // Someone reading the latest turn keeps seeing it grow; someone who scrolled up is left alone.
   let pinned = true;
@@ -290,7 +323,7 @@
     window.scrollTo({ top: document.documentElement.scrollHeight });
   }
   window.addEventListener("scroll", () => { pinned = nearBottom(); }, { passive: true });
-  turnList.addEventListener("load", () => { if (pinned) followLatest(); }, true); // images growing
+  turnList.addEventListener("load", () => { if (pinned && !refining()) followLatest(); }, true); // images growing
 
   // --- the websocket ------------------------------------------------------------------------------
   let socket = null;
@@ -386,6 +419,11 @@
     placeholder,
     get activeRunId() { return activeRunId; },
     showLatest() { pinned = true; followLatest(); },
+    /* Focus on a turn itself (not one of its controls), so what is read next is that turn. */
+    focusTurn(turn) {
+      turn.tabIndex = -1;
+      turn.focus({ preventScroll: true });
+    },
   };
 
   // --- start --------------------------------------------------------------------------------------------
