@@ -1,4 +1,5 @@
-/* Every dashboard page: confirmations, copy buttons, local times. No dependencies. */
+/* Every dashboard page: confirmations, copy buttons, local times, focus on a form's result.
+   No dependencies. */
 (() => {
   "use strict";
 
@@ -39,4 +40,16 @@
     }
   };
   window.easelLocalTimes();
+
+  // A page a form led to starts where the news is, for keyboard and screen-reader users: on what
+  // it made ([data-focus-on-load]: a new key, an invitation link), else on the first of the form's
+  // errors (an invalid field, or the box of errors about the whole form).
+  const firstError = [...document.querySelectorAll('main [aria-invalid="true"], main .form-errors')].find(
+    (node) => node.matches("[aria-invalid]") || node.textContent.trim(),
+  );
+  const result = document.querySelector("[data-focus-on-load]") || firstError;
+  if (result) {
+    if (!result.matches("a[href], button, input, select, textarea, [tabindex]")) result.tabIndex = -1;
+    result.focus();
+  }
 })();
