@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from designs.models import Assistant, Document, Project, Thread
+from designs.models import Document, Project
 from designs.services.documents import (
     document_create,
     document_delete,
@@ -21,10 +21,7 @@ from designs.services.documents import (
 )
 from designs.services.images import inspect_image
 from tests.documents import images
-
-
-def make_thread(project: Project) -> Thread:
-    return Thread.objects.create(project=project, assistant=Assistant.objects.create(project=project, name="a"))
+from tests.documents.stored import generated_without_derivatives, make_thread
 
 
 def scene(side: int) -> Image.Image:
@@ -46,14 +43,7 @@ def png_of(image: Image.Image) -> bytes:
 
 def stored_after_event(project: Project, data: bytes) -> Document:
     """As workers/image_tool stores a generated image: the row first, its derivatives after its event."""
-    document = document_create(
-        project=project,
-        data=data,
-        facts=inspect_image(data),
-        thread=make_thread(project),
-        operation="generate",
-        thumbnail=False,
-    )
+    document = generated_without_derivatives(project, data)
     assert not document.display and not document.thumbnail
     return document_derivatives_add(document, data)
 

@@ -13,32 +13,18 @@ import zlib
 import pytest
 from PIL import Image
 
-from designs.models import Assistant, Document, Project, Thread
+from designs.models import Document
 from designs.payloads import media_payload
 from designs.services.documents import document_create, document_delete, document_derivatives_add
 from designs.services.images import NotAnImage, check_decodes, inspect_header, inspect_image
 from tests.documents import images
 from tests.documents.live import LOCAL_IMAGE, api, fetch, new_thread
-
-
-def make_thread(project: Project) -> Thread:
-    return Thread.objects.create(project=project, assistant=Assistant.objects.create(project=project, name="a"))
-
-
-def generated_without_thumbnail(project: Project, data: bytes) -> Document:
-    return document_create(
-        project=project,
-        data=data,
-        facts=inspect_image(data),
-        thread=make_thread(project),
-        operation="generate",
-        thumbnail=False,
-    )
+from tests.documents.stored import generated_without_derivatives, make_thread
 
 
 def test_until_its_thumbnail_is_made_an_image_hands_out_its_own_url_as_the_thumbnail(alpha, local_store):
     data = images.png((600, 300), (9, 99, 199))
-    document = generated_without_thumbnail(alpha.project, data)
+    document = generated_without_derivatives(alpha.project, data)
 
     before = media_payload(document, "http://testserver")
     assert before["thumbnail_url"] == before["url"]
@@ -57,7 +43,7 @@ def test_a_thumbnail_made_after_its_document_was_deleted_is_not_kept(
     alpha, local_store, django_capture_on_commit_callbacks
 ):
     data = images.png((40, 40), (1, 2, 3))
-    document = generated_without_thumbnail(alpha.project, data)
+    document = generated_without_derivatives(alpha.project, data)
     with django_capture_on_commit_callbacks(execute=True):
         document_delete(document=document)
 
