@@ -203,3 +203,33 @@ def test_the_pages_a_form_leaves_behind_have_no_violations(tab, room, width):
     expect(page.get_by_role("heading", name=re.compile("^Join"))).to_be_visible()
     _look(tab, "an invitation: choosing a password", found)
     assert not found, _report(found)
+
+
+def test_the_no_projects_page_and_the_server_error_page_have_no_violations(tab, studio, width):
+    page, found = tab.page, {}
+    n = next(_rooms)
+    email = f"lonely{n}-{width}@axe.example"
+    studio.live.manage(
+        "shell",
+        "-c",
+        f"from django.contrib.auth import get_user_model; get_user_model().objects.create_user("
+        f"username={email!r}, email={email!r}, password={PASSWORD!r})",
+    )
+    tab.go("/accounts/login")
+    page.get_by_label("Email or username").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="No projects yet")).to_be_visible()
+    _look(tab, "no projects yet", found)
+
+    # The 500 page as the server renders it (without the database or the request), shown in the
+    # live server's origin so its stylesheet loads: no route of the server fails on purpose.
+    from django.test import RequestFactory
+
+    from designs.views.errors import server_error
+
+    html = server_error(RequestFactory().get("/projects/x/threads")).content.decode()
+    page.set_content(html)
+    expect(page.get_by_role("heading", name="Something went wrong on our side")).to_be_visible()
+    _look(tab, "the server error page", found)
+    assert not found, _report(found)
