@@ -16,10 +16,13 @@ app.autodiscover_tasks(["workers"])
 
 @task_prerun.connect
 @task_postrun.connect
-def _give_back_connection(**_: object) -> None:
+def _give_back_connection(sender: object = None, **_: object) -> None:
     """Close the task thread's database connection where CONN_MAX_AGE says to (PostgreSQL: back
     to the pool) and never the pool itself, which the process's other threads are using; see
-    CELERY_DB_REUSE_MAX in settings."""
-    from django.db import close_old_connections
+    CELERY_DB_REUSE_MAX in settings. Not for a task run eagerly (`apply()`, inside its caller's
+    transaction), as Celery's own fixup does."""
+    from django.db import close_old_connections, connection
 
+    if getattr(getattr(sender, "request", None), "is_eager", False) or connection.in_atomic_block:
+        return
     close_old_connections()
