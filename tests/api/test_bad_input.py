@@ -91,7 +91,7 @@ JSON_CASES = [
         "image_config",
     ),
     ({"content": "hi", "llm_provider": "no-such-llm"}, 400, "Unknown llm_provider"),
-    ({"content": "hi", "llm_provider": "openai", "model_name": "gpt-4.1"}, 400, "OpenAI has no API key in this project"),
+    ({"content": "hi", "llm_provider": "openai", "model_name": "gpt-4.1"}, 400, "OpenAI has no API key"),
     ({"content": "hi", "operation": "generate_video"}, 400, "generate_video"),
     ({"content": "hi", "image_config": {"n": 1}}, 400, "image_config"),
 ]
