@@ -106,6 +106,7 @@ class _Beater:
                 last = now
             else:
                 last = time.monotonic()
+                connection.close()  # nothing to beat for: hold no connection while idle
 
 
 def beat(beating: dict[str, int]) -> None:

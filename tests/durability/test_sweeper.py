@@ -231,6 +231,7 @@ def test_a_beat_lands_while_busy_run_threads_hold_every_pooled_connection():
         started = time.monotonic()
         beat({str(run.id): 1})
         beats.append(time.monotonic() - started)
+        connection.close()  # as the heartbeat thread does once it has nothing to beat for
 
     def busy_run() -> None:  # a run thread doing database work, holding its connection meanwhile
         from django.db import connection as own
