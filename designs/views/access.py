@@ -59,9 +59,9 @@ class Member:
         """The member as the actor of a review action taken on a page."""
         return Who(role=self.role, via="ui", user=self.user)
 
-    def require_manager(self) -> None:
+    def require_manager(self, refusal: str = "Only owners and admins can do that.") -> None:
         if not self.can_manage:
-            raise PermissionDenied("Only owners and admins can do that.")
+            raise PermissionDenied(refusal)
 
     def require_generator(self) -> None:
         if not self.can_generate:

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,16 +26,11 @@ from designs.views.access import Member, project_page, render_page
 NOT_ALLOWED = "Only owners and admins open the project’s settings."
 
 
-def _manager(member: Member) -> None:
-    if not member.can_manage:
-        raise PermissionDenied(NOT_ALLOWED)
-
-
 @require_http_methods(["GET", "POST"])
 @project_page
 def overview(request: HttpRequest, member: Member) -> HttpResponse:
     """The project's name (a form) and where every other setting lives."""
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     project = member.project
     form = ProjectNameForm(initial={"name": project.name})
     if request.method == "POST":
@@ -64,7 +58,7 @@ def overview(request: HttpRequest, member: Member) -> HttpResponse:
 @require_GET
 @project_page
 def provider_keys(request: HttpRequest, member: Member) -> HttpResponse:
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     return _keys_page(request, member)
 
 
@@ -73,7 +67,7 @@ def provider_keys(request: HttpRequest, member: Member) -> HttpResponse:
 def provider_key_set(request: HttpRequest, member: Member, provider: str) -> HttpResponse:
     """Store or replace the project's key; a refusal is shown on the field it is about, and the
     key is never put back in the page."""
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     name = _known(provider)
     form = ProviderKeyForm(request.POST)
     if form.is_valid():
@@ -99,7 +93,7 @@ def provider_key_set(request: HttpRequest, member: Member, provider: str) -> Htt
 @require_POST
 @project_page
 def provider_key_remove(request: HttpRequest, member: Member, provider: str) -> HttpResponse:
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     name = _known(provider)
     label = model_choice.provider_label(name)
     if credential_delete(project=member.project, provider=name):

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
@@ -24,13 +23,11 @@ SECRET_KEY = "easel_webhook_secret"
 PER_PAGE = 25
 
 
-def _manager(member: Member) -> None:
-    if not member.can_manage:
-        raise PermissionDenied("Only owners and admins manage webhooks.")
+NOT_ALLOWED = "Only owners and admins manage webhooks."
 
 
 def _endpoint(member: Member, webhook_id: UUID) -> WebhookEndpoint:
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     try:
         return webhooks.endpoint_get(member.project, webhook_id)
     except NotFound as exc:
@@ -65,14 +62,14 @@ def _list_page(request: HttpRequest, member: Member, form: EndpointForm | None =
 @require_GET
 @project_page
 def webhook_list(request: HttpRequest, member: Member) -> HttpResponse:
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     return _list_page(request, member)
 
 
 @require_POST
 @project_page
 def webhook_create(request: HttpRequest, member: Member) -> HttpResponse:
-    _manager(member)
+    member.require_manager(NOT_ALLOWED)
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
