@@ -88,6 +88,13 @@ def provider_label(name: str) -> str:
     return PROVIDER_LABELS.get(name, name)
 
 
+def server_serves(name: str) -> bool:
+    """Whether a run can use the provider without a key of its project's: the server has one,
+    or it is an OpenAI-compatible server, which needs none."""
+    config = settings.EASEL_PROVIDERS[name]
+    return bool(config["api_key"] or config.get("openai_compatible"))
+
+
 def keyless_providers(project_id: Any) -> list[str]:
     """The catalog's providers a run of this project cannot use for want of a key: neither the
     project stored one nor the server has one (local and OpenAI-compatible servers need none).
@@ -95,9 +102,7 @@ def keyless_providers(project_id: Any) -> list[str]:
     stored = set(ProviderCredential.objects.filter(project_id=project_id).values_list("provider", flat=True))
     offered = {*llm_provider_names(), *image_provider_names()}
     return [
-        name
-        for name, config in settings.EASEL_PROVIDERS.items()
-        if name in offered and not config["api_key"] and not config.get("openai_compatible") and name not in stored
+        name for name in settings.EASEL_PROVIDERS if name in offered and name not in stored and not server_serves(name)
     ]
 
 

@@ -117,8 +117,7 @@ def _anchor(member: Member, name: str) -> str:
 
 
 def _after_removal(name: str) -> str:
-    config = settings.EASEL_PROVIDERS[name]
-    if config["api_key"] or config.get("openai_compatible"):
+    if model_choice.server_serves(name):
         return "New runs use the server’s key."
     return "Its models can’t be used until someone adds a key again."
 
@@ -154,7 +153,7 @@ def _rows(member: Member, failed: dict[str, ProviderKeyForm] | None = None) -> l
                 "credential": credential,
                 "server_key": server,
                 "compatible": compatible,
-                "usable": bool(credential) or server or compatible,
+                "usable": bool(credential) or model_choice.server_serves(name),
                 "form": (failed or {}).get(name) or ProviderKeyForm(),
             }
         )
