@@ -113,7 +113,7 @@ class Document(models.Model):
         as, never the content-addressed file name (a UUID)."""
         if self.prompt:
             return self.prompt
-        original = (self.metadata or {}).get("original_filename") if isinstance(self.metadata, dict) else None
+        original = self.metadata.get("original_filename") if isinstance(self.metadata, dict) else None
         if original:
             return str(original)
         return "Uploaded image" if self.operation == self.Operation.UPLOAD else "Image"
