@@ -8,6 +8,7 @@ one appears that it did not expect.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -167,6 +168,20 @@ def tab(chromium, studio) -> Iterator[Tab]:
 def second_tab(chromium, studio) -> Iterator[Tab]:
     """Another browser (its own cookies): another person."""
     yield from _tab(chromium, studio)
+
+
+_own_rooms = itertools.count(1)
+
+
+def own_room(tab: Tab, *, owner: str, room: str, password: str, timeout: float = 60) -> tuple[str, httpx.Client]:
+    """A project of its own for one test, "<room> <n>" owned by `owner` (its "{n}" filled in) and
+    signed in: (project id, an API client with the project's key)."""
+    n = next(_own_rooms)
+    email, name = owner.format(n=n), f"{room} {n}"
+    project_id = tab.studio.add_user(email, name, password)
+    key = tab.studio.live.create_api_key(name)
+    tab.sign_in(email, password)
+    return project_id, httpx.Client(base_url=tab.studio.live.api_url, headers={"X-API-Key": key}, timeout=timeout)
 
 
 def made_images(api: httpx.Client, prompt: str, *, n: int = 1, size: str | None = None) -> tuple[str, list[str]]:

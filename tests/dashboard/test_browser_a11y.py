@@ -9,16 +9,14 @@ Screenshots (focus visible) go to artifacts/screenshots/a11y-*."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images, screenshots
+from tests.dashboard.browser import DESKTOP, SCREENSHOTS, Tab, made_images, own_room, screenshots
 
 PASSWORD = "a long focused password"
-_rooms = itertools.count(1)
 
 _STYLES = """(node) => {
   const opaque = (start) => {
@@ -75,13 +73,7 @@ def halo(box_shadow: str) -> str | None:
 
 
 def _room(tab: Tab) -> tuple[str, httpx.Client]:
-    """A project of its own, its owner signed in: (project id, an API client with its key)."""
-    n = next(_rooms)
-    email = f"keyboard{n}@a11y.example"
-    project_id = tab.studio.add_user(email, f"a11y room {n}", PASSWORD)
-    key = tab.studio.live.create_api_key(f"a11y room {n}")
-    tab.sign_in(email, PASSWORD)
-    return project_id, httpx.Client(base_url=tab.studio.live.api_url, headers={"X-API-Key": key}, timeout=90)
+    return own_room(tab, owner="keyboard{n}@a11y.example", room="a11y room", password=PASSWORD, timeout=90)
 
 
 def _focus(tab: Tab, locator) -> dict:

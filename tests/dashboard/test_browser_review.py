@@ -6,27 +6,19 @@ no review policy. Screenshots at 1280 and 390 px go to artifacts/screenshots/rev
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.browser import Tab, drag, made_images, screenshots
+from tests.dashboard.browser import Tab, drag, made_images, own_room, screenshots
 
 SOURCE_SIZE = (640, 480)
 PASSWORD = "a long reviewer password"
-_rooms = itertools.count(1)
 
 
 def _room(tab: Tab) -> tuple[str, httpx.Client]:
-    """A project of its own, its owner signed in: (project id, an API client with its key)."""
-    n = next(_rooms)
-    email = f"lead{n}@review.example"
-    project_id = tab.studio.add_user(email, f"review room {n}", PASSWORD)
-    key = tab.studio.live.create_api_key(f"review room {n}")
-    tab.sign_in(email, PASSWORD)
-    return project_id, httpx.Client(base_url=tab.studio.live.api_url, headers={"X-API-Key": key}, timeout=60)
+    return own_room(tab, owner="lead{n}@review.example", room="review room", password=PASSWORD, timeout=60)
 
 
 def _require_review(tab: Tab, project_id: str, *, shots: bool = False) -> None:
